@@ -36,7 +36,7 @@ class NextValueModel(nn.Module):
 
 
 def sine_series(n: int, *, noise: float, rng: np.random.Generator) -> np.ndarray:
-    """``sin(2 pi t / PERIOD)`` for t = 0..n-1 plus Gaussian noise of standard deviation ``noise``."""
+    """``sin(2 pi t / PERIOD)`` for t = 0..n-1 plus Gaussian noise of std ``noise``."""
     t = np.arange(n, dtype=np.float64)
     return np.sin(2 * np.pi * t / PERIOD) + noise * rng.standard_normal(n)
 
