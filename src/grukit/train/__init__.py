@@ -1,0 +1,48 @@
+"""Training: a plain, seeded, checkpointed loop for any ``torch.nn.Module``.
+
+>>> import torch
+>>> from grukit.train import TrainConfig, train
+>>> model = torch.nn.Linear(3, 1)
+>>> x = torch.randn(64, 3); y = x.sum(dim=1, keepdim=True)
+>>> history = train(model, (x, y), config=TrainConfig(epochs=3, progress=False))
+>>> len(history.train_loss)
+3
+
+Names are imported lazily so that ``from grukit.train.config import TrainConfig`` (or
+``grukit.train.TrainConfig``) does not import PyTorch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    "Callback": "grukit.train.callbacks",
+    "Checkpoint": "grukit.train.checkpoint",
+    "CheckpointError": "grukit.train.checkpoint",
+    "History": "grukit.train.history",
+    "TrainConfig": "grukit.train.config",
+    "TrainState": "grukit.train.callbacks",
+    "compute_context": "grukit.train.loop",
+    "has_checkpoint": "grukit.train.checkpoint",
+    "load_checkpoint": "grukit.train.checkpoint",
+    "seed_everything": "grukit.train.seed",
+    "train": "grukit.train.loop",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'grukit.train' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
