@@ -268,3 +268,20 @@ def test_bad_sources_are_refused(tmp_path):
         from_keras(FIXTURES / "two_grus.weights.h5", config=config)
     with pytest.raises(ValueError, match=r"has no layer list in its config \(subclassed"):
         from_keras(FIXTURES / "two_grus.weights.h5", config={"class_name": "Functional"})
+
+
+def test_class_methods_forward_config_and_layer():
+    """``GRU.from_keras(..., config=)`` and ``to_keras_weights(layer=)`` reach grukit.interop."""
+    from grukit import interop
+
+    fixtures = Path(__file__).parent / "fixtures"
+    weights, config = fixtures / "two_grus.weights.h5", fixtures / "two_grus.json"
+    via_class = grukit.GRU.from_keras(weights, layer="decoder", config=config)
+    via_module = interop.from_keras(weights, layer="decoder", config=config)
+    for (name, a), (_, b) in zip(
+        via_class.state_dict().items(), via_module.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name
+    stacked = grukit.GRU(3, 4, num_layers=2)
+    arrays = stacked.to_keras_weights(layer=1)
+    assert [a.shape for a in arrays] == [(4, 12), (4, 12), (2, 12)]

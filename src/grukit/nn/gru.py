@@ -206,17 +206,24 @@ class GRU(nn.Module):
         return interop.to_torch(self)
 
     @classmethod
-    def from_keras(cls, source: Any, layer: str | None = None) -> GRU:
-        """A grukit GRU from a Keras model file or weights (``grukit.interop``)."""
+    def from_keras(cls, source: Any, layer: str | None = None, *, config: Any = None) -> GRU:
+        """A grukit GRU from a Keras model: a ``.keras`` file, a ``.weights.h5`` file with
+        ``config`` (a ``.keras``/``.json`` path, JSON text or dict), or a live Keras layer.
+
+        ``layer`` picks a GRU by name when the model has several. See ``grukit.interop``.
+        """
         from grukit import interop
 
-        return interop.from_keras(source, layer=layer)
+        return interop.from_keras(source, layer=layer, config=config)
 
-    def to_keras_weights(self) -> Any:
-        """This GRU's weights in Keras layout (``grukit.interop``)."""
+    def to_keras_weights(self, *, layer: int | None = None) -> Any:
+        """This GRU's weights as the list Keras' ``layer.set_weights`` takes.
+
+        A stacked GRU needs ``layer=k``: each grukit layer becomes one Keras layer.
+        """
         from grukit import interop
 
-        return interop.to_keras_weights(self)
+        return interop.to_keras_weights(self, layer=layer)
 
     # -- running --------------------------------------------------------------------------------
 
