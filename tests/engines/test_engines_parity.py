@@ -26,6 +26,8 @@ NATIVE_BLOCKERS = {
     "recurrent_mask": True,
     "zoneout": True,
 }
+# the fused engine runs both formulations but none of the variants (test_fused_refuses_variants)
+FUSED_BLOCKERS = {"layer_norm": True, "recurrent_mask": True, "zoneout": True}
 
 
 def all_cases():
@@ -35,6 +37,8 @@ def all_cases():
             case = dict(zip(OPTIONS, values, strict=True))
             if engine == "native" and any(case[k] == v for k, v in NATIVE_BLOCKERS.items()):
                 continue  # test_native_engine_refuses covers these
+            if engine == "fused" and any(case[k] == v for k, v in FUSED_BLOCKERS.items()):
+                continue  # test_fused_refuses_variants covers these
             name = "-".join(k for k, v in case.items() if v) or "plain_reset_before"
             cases.append(pytest.param(engine, case, id=f"{engine}-{name}"))
     return cases
@@ -100,9 +104,7 @@ def run_case(engine_name, case, dtype, seed):
             **masks,
         )
     except NotImplementedError as error:
-        if engine_name == "fused":
-            pytest.skip(str(error))
-        raise
+        raise AssertionError(f"{engine_name} refused a case it should run: {error}") from error
     d_output = torch.randn(B, T, H, generator=g, dtype=dtype)
     d_h_n = torch.randn(B, H, generator=g, dtype=dtype)
     ((output * d_output).sum() + (h_n * d_h_n).sum()).backward()
@@ -178,4 +180,25 @@ def test_native_engine_refuses(option, kwargs):
             None,
             None,
             **kwargs,
+        )
+
+
+@pytest.mark.parametrize("option", sorted(FUSED_BLOCKERS))
+def test_fused_refuses_variants(option):
+    case = dict.fromkeys(OPTIONS, False) | {"reset_after": True, option: True}
+    tensors, masks, lengths, _ = make_case(case, torch.float32, seed=0)
+    engine = get_engine("fused")
+    with pytest.raises(NotImplementedError, match="fused"):
+        engine.gru_layer(
+            tensors["x"],
+            tensors["h0"],
+            tensors["weight_ih"],
+            tensors["weight_hh"],
+            None,
+            None,
+            reset_after=True,
+            lengths=lengths,
+            norm_weight_ih=tensors.get("norm_weight_ih"),
+            norm_weight_hh=tensors.get("norm_weight_hh"),
+            **masks,
         )

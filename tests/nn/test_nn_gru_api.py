@@ -199,23 +199,28 @@ def test_reset_parameters_redraws():
 def test_interop_methods_delegate_to_grukit_interop(monkeypatch):
     calls = []
     fake = types.ModuleType("grukit.interop")
-    for name in ("from_torch", "to_torch", "to_keras_weights", "cell_from_torch", "cell_to_torch"):
+    for name in ("from_torch", "to_torch", "cell_from_torch", "cell_to_torch"):
         setattr(fake, name, lambda obj, _name=name: calls.append((_name, obj)) or _name)
-    fake.from_keras = lambda source, layer=None: calls.append(("from_keras", source, layer)) or 1
+    fake.to_keras_weights = lambda obj, layer=None: (
+        calls.append(("to_keras_weights", obj, layer)) or "to_keras_weights"
+    )
+    fake.from_keras = lambda source, layer=None, config=None: (
+        calls.append(("from_keras", source, layer, config)) or 1
+    )
     monkeypatch.setitem(sys.modules, "grukit.interop", fake)
     monkeypatch.setattr(grukit, "interop", fake, raising=False)
     gru, cell, module = grukit.GRU(2, 3), grukit.GRUCell(2, 3), object()
     assert grukit.GRU.from_torch(module) == "from_torch"
     assert gru.to_torch() == "to_torch"
-    assert gru.to_keras_weights() == "to_keras_weights"
-    assert grukit.GRU.from_keras("model.keras", layer="gru") == 1
+    assert gru.to_keras_weights(layer=0) == "to_keras_weights"
+    assert grukit.GRU.from_keras("model.keras", layer="gru", config="c.json") == 1
     assert grukit.GRUCell.from_torch(module) == "cell_from_torch"
     assert cell.to_torch() == "cell_to_torch"
     assert calls == [
         ("from_torch", module),
         ("to_torch", gru),
-        ("to_keras_weights", gru),
-        ("from_keras", "model.keras", "gru"),
+        ("to_keras_weights", gru, 0),
+        ("from_keras", "model.keras", "gru", "c.json"),
         ("cell_from_torch", module),
         ("cell_to_torch", cell),
     ]

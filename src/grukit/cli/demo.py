@@ -99,7 +99,7 @@ def run_sine_demo(
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
-            total += float(loss) * len(batch)
+            total += loss.item() * len(batch)
         scheduler.step()
         if epoch == 1 or epoch % 10 == 0 or epoch == epochs:
             echo(f"  epoch {epoch:3d}/{epochs}  train MSE {total / len(x_train):.5f}")
