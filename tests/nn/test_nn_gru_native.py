@@ -7,6 +7,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import grukit
+from grukit.nn import _rules
 
 PLAIN = [
     {},
@@ -103,36 +104,60 @@ def test_native_gradients_match_torch_gru():
         assert torch.equal(p.grad, grads[name].grad), name
 
 
-@pytest.mark.parametrize(
-    ("config", "expected"),
-    [
-        ({}, "native"),
-        ({"num_layers": 2, "bidirectional": True, "merge": "sum"}, "native"),
-        ({"bias": False, "dropout": 0.3, "num_layers": 2}, "native"),
-        ({"go_backwards": True}, "native"),
-        ({"reset_after": False}, "torch"),
-        ({"layer_norm": True}, "torch"),
-        ({"recurrent_dropout": 0.2}, "torch"),
-        ({"zoneout": 0.1}, "torch"),
-        ({"engine": "torch"}, "torch"),
-        ({"engine": "native"}, "native"),
-    ],
-)
-def test_engine_for_reports_the_engine_that_runs(config, expected, monkeypatch):
-    gru = grukit.GRU(3, 5, **config)
-    assert gru.engine_for() == expected
-    called = []
+AUTO_CASES = [
+    # (constructor options, batch, needs grad, fused available, expected engine)
+    ({}, 2, False, True, "fused"),
+    ({}, 2, True, True, "fused"),
+    ({}, _rules.FUSED_INFERENCE_MAX_BATCH + 1, False, True, "native"),
+    ({}, _rules.FUSED_TRAINING_MAX_BATCH + 1, True, True, "native"),
+    ({"num_layers": 2, "bidirectional": True, "merge": "sum"}, 2, False, True, "fused"),
+    ({"bias": False, "dropout": 0.3, "num_layers": 2}, 2, True, True, "fused"),
+    ({"go_backwards": True}, 2, False, True, "fused"),
+    ({"reset_after": False}, _rules.FUSED_INFERENCE_MAX_BATCH + 1, False, True, "fused"),
+    ({"layer_norm": True}, 2, False, True, "torch"),
+    ({"recurrent_dropout": 0.2}, 2, False, True, "torch"),
+    ({"zoneout": 0.1}, 2, False, True, "torch"),
+    ({}, 2, False, False, "native"),
+    ({"reset_after": False}, 2, False, False, "torch"),
+    ({"engine": "torch"}, 2, False, True, "torch"),
+    ({"engine": "native"}, 2, False, True, "native"),
+    ({"engine": "fused"}, 500, False, True, "fused"),
+]
+
+
+@pytest.mark.parametrize(("config", "batch", "grad", "fused_ok", "expected"), AUTO_CASES)
+def test_engine_for_reports_the_engine_that_runs(
+    config, batch, grad, fused_ok, expected, monkeypatch
+):
+    import grukit.engines.fused as fused_module
     import grukit.engines.native as native_module
 
-    original = native_module.gru_stack
+    monkeypatch.setattr(fused_module, "is_available", lambda: fused_ok)
+    gru = grukit.GRU(3, 5, **config)
+    x = torch.randn(batch, 4, 3)
+    called = []
+    original_stack, original_layer = native_module.gru_stack, fused_module.gru_layer
 
-    def spy(*args, **kwargs):
+    def native_spy(*args, **kwargs):
         called.append("native")
-        return original(*args, **kwargs)
+        return original_stack(*args, **kwargs)
 
-    monkeypatch.setattr(native_module, "gru_stack", spy)
-    gru(torch.randn(2, 4, 3))
-    assert called == (["native"] if expected == "native" else [])
+    def fused_spy(*args, **kwargs):
+        called.append("fused")
+        return original_layer(*args, **kwargs)
+
+    monkeypatch.setattr(native_module, "gru_stack", native_spy)
+    monkeypatch.setattr(fused_module, "gru_layer", fused_spy)
+    with torch.set_grad_enabled(grad):
+        assert gru.engine_for(x) == expected
+        gru(x)
+    ran = set(called) or {"torch"}
+    assert ran == {expected}
+
+
+def test_auto_keeps_native_on_other_devices_and_dtypes():
+    gru = grukit.GRU(3, 5).to(torch.bfloat16)
+    assert gru.engine_for(torch.randn(2, 4, 3, dtype=torch.bfloat16)) == "native"
 
 
 @pytest.mark.parametrize(

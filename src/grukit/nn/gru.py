@@ -14,6 +14,8 @@ from grukit.engines import ENGINES, get_engine, unsupported_reason
 from grukit.engines.torch_loop import input_projection, make_step, reverse_padded
 from grukit.nn import _validation as check
 from grukit.nn._init import INITS, init_direction
+from grukit.nn._rules import fused_preferred
+from grukit.nn._streaming import GRUStreamer, can_fuse_step, fused_step
 
 MERGES = ("concat", "sum", "mean", "mul")
 ROLES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "norm_weight_ih", "norm_weight_hh")
@@ -228,16 +230,21 @@ class GRU(nn.Module):
     # -- running --------------------------------------------------------------------------------
 
     def engine_for(self, x: Tensor | None = None) -> str:
-        """The engine that a forward pass runs: ``"native"``, ``"torch"`` or ``"fused"``.
+        """The engine that a forward pass over ``x`` (B, T, I) runs: native, torch or fused.
 
-        ``"auto"`` picks ``"native"`` (PyTorch's kernels) unless ``reset_after=False``,
-        ``layer_norm``, ``recurrent_dropout`` or ``zoneout`` prevents it, and ``"torch"``
-        otherwise. ``x`` is accepted for future device-dependent choices.
+        An explicit ``engine`` is returned as is. ``"auto"`` (rules in ``grukit.nn._rules``,
+        backed by ``grukit bench``): on a GPU, PyTorch's native kernels (cuDNN) when the options
+        allow, else grukit's torch engine; on a CPU, the fused kernels for the batch sizes where
+        they are faster than ``torch.nn.GRU`` (and for every batch when native cannot run the
+        options), else native.
         """
         if self.engine != "auto":
             return self.engine
-        native_reason = unsupported_reason(get_engine("native"), **self._options())
-        return "native" if native_reason is None else "torch"
+        options = self._options()
+        native_ok = unsupported_reason(get_engine("native"), **options) is None
+        if fused_preferred(self, x, options, native_ok):
+            return "fused"
+        return "native" if native_ok else "torch"
 
     def forward(
         self, x: Tensor, h0: Tensor | None = None, lengths: Any = None
@@ -363,6 +370,10 @@ class GRU(nn.Module):
         if self.go_backwards:
             raise ValueError("streaming cannot run backwards in time, got go_backwards=True")
 
+    def streamer(self, batch_size: int = 1) -> GRUStreamer:
+        """A stateful, allocation-free streaming wrapper (:class:`grukit.nn.GRUStreamer`)."""
+        return GRUStreamer(self, batch_size)
+
     def initial_state(self, batch_size: int) -> Tensor:
         """Zeros of shape (num_layers, B, H) with the parameters' dtype and device."""
         self._check_streamable()
@@ -378,6 +389,8 @@ class GRU(nn.Module):
         (a mask per whole sequence) is not available step by step in training.
         """
         self._check_streamable()
+        if can_fuse_step(self, x_t):
+            return fused_step(self, x_t, state)
         if self.training and self.recurrent_dropout > 0:
             raise ValueError(
                 "step() cannot apply recurrent_dropout in training mode (its mask spans a whole "

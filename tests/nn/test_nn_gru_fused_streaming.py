@@ -1,0 +1,122 @@
+"""``GRU.step`` and ``GRU.streamer`` on the fused steppers equal the whole-sequence forward."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import grukit
+from grukit.nn import _streaming
+
+TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-10}
+
+
+def make_gru(dtype, **options):
+    torch.manual_seed(0)
+    return grukit.GRU(3, 6, **options).to(dtype).eval()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(
+    "options", [{}, {"num_layers": 2}, {"reset_after": False, "num_layers": 2}, {"bias": False}]
+)
+def test_fused_step_equals_forward(dtype, options, monkeypatch):
+    gru = make_gru(dtype, **options)
+    x = torch.randn(2, 7, 3, dtype=dtype)
+    calls = []
+    original = _streaming.fused_step
+    monkeypatch.setattr(
+        "grukit.nn.gru.fused_step", lambda *a: calls.append(1) or original(*a), raising=True
+    )
+    with torch.no_grad():
+        expected, h_n = gru(x)
+        state = None
+        for t in range(x.shape[1]):
+            y_t, state = gru.step(x[:, t], state)
+            torch.testing.assert_close(y_t, expected[:, t], atol=TOLERANCE[dtype], rtol=0)
+    torch.testing.assert_close(state, h_n, atol=TOLERANCE[dtype], rtol=0)
+    assert len(calls) == x.shape[1]  # every step took the fused path
+
+
+def test_fused_step_leaves_its_inputs_untouched():
+    gru = make_gru(torch.float32)
+    x_t, state = torch.randn(2, 3), torch.randn(1, 2, 6)
+    before = state.clone()
+    with torch.no_grad():
+        _, new_state = gru.step(x_t, state)
+    assert torch.equal(state, before)
+    assert not torch.equal(new_state, state)
+
+
+def test_steppers_are_rebuilt_when_weights_change():
+    gru = make_gru(torch.float32)
+    x_t = torch.randn(1, 3)
+    with torch.no_grad():
+        first, _ = gru.step(x_t)
+        gru.weight_hh_l0.mul_(0.5)  # an in-place update, as an optimizer step does
+        second, _ = gru.step(x_t, torch.ones(1, 1, 6))
+        expected, _ = gru(x_t[:, None], torch.ones(1, 1, 6))
+    torch.testing.assert_close(second, expected[:, 0], atol=1e-5, rtol=0)
+    assert not torch.equal(first, second)
+
+
+def test_step_with_gradients_stays_differentiable():
+    gru = make_gru(torch.float32)
+    x_t = torch.randn(2, 3, requires_grad=True)
+    y_t, _ = gru.step(x_t)
+    y_t.sum().backward()
+    assert x_t.grad is not None and gru.weight_ih_l0.grad is not None
+
+
+def test_fused_step_errors_name_the_argument():
+    gru = make_gru(torch.float32)
+    with torch.no_grad():
+        with pytest.raises(ValueError, match=r"`x_t` must have shape \(B, 3\), got \(2, 4\)"):
+            gru.step(torch.randn(2, 4))
+        with pytest.raises(ValueError, match=r"`state` must have shape .* = \(1, 2, 6\)"):
+            gru.step(torch.randn(2, 3), torch.zeros(1, 3, 6))
+        with pytest.raises(ValueError, match="`x_t` must have dtype torch.float32"):
+            gru.step(torch.randn(2, 3, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("kind", ["numpy", "tensor"])
+def test_streamer_equals_forward_and_reuses_its_buffer(kind):
+    gru = make_gru(torch.float32, num_layers=2)
+    x = torch.randn(1, 9, 3)
+    with torch.no_grad():
+        expected, h_n = gru(x)
+    streamer = gru.streamer(batch_size=1)
+    outputs = []
+    for t in range(x.shape[1]):
+        x_t = x[:, t].numpy().copy() if kind == "numpy" else x[:, t]
+        y_t = streamer.step(x_t)
+        assert isinstance(y_t, np.ndarray if kind == "numpy" else torch.Tensor)
+        outputs.append(np.array(y_t) if kind == "numpy" else y_t.clone())
+    if kind == "numpy":  # the output is a view into the state buffer: nothing is allocated
+        assert np.shares_memory(y_t, streamer.state.numpy())
+    got = torch.stack([torch.as_tensor(o) for o in outputs], dim=1)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+    torch.testing.assert_close(streamer.state, h_n, atol=1e-5, rtol=0)
+    streamer.reset()
+    assert torch.count_nonzero(streamer.state) == 0
+
+
+def test_streamer_falls_back_for_variants_with_the_same_numbers():
+    gru = make_gru(torch.float32, layer_norm=True)
+    x = torch.randn(2, 5, 3)
+    with torch.no_grad():
+        expected, _ = gru(x)
+    streamer = gru.streamer(batch_size=2)
+    got = torch.stack([streamer.step(x[:, t]).clone() for t in range(5)], dim=1)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+
+
+def test_streamer_refuses_bidirectional_and_bad_batch():
+    with pytest.raises(ValueError, match="streaming needs a unidirectional GRU"):
+        grukit.GRU(3, 4, bidirectional=True).streamer()
+    with pytest.raises(ValueError, match="`batch_size` must be a positive integer, got 0"):
+        grukit.GRU(3, 4).streamer(batch_size=0)
+    streamer = grukit.GRU(3, 4).eval().streamer(batch_size=2)
+    with pytest.raises(ValueError, match=r"`x_t` must have shape \(2, 3\), got \(1, 3\)"):
+        streamer.step(np.zeros((1, 3), np.float32))
