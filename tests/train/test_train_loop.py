@@ -236,10 +236,28 @@ def test_compute_context_wraps_every_epoch(monkeypatch):
         yield
         entered.append("exit")
 
-    assert isinstance(loop_module.compute_context(), contextlib.nullcontext)
     monkeypatch.setattr(loop_module, "compute_context", recording)
     train(make_model(), make_data(16), config=quiet(epochs=3))
     assert entered == ["enter", "exit"] * 3
+
+
+def test_epochs_run_with_denormals_flushed_and_the_setting_is_restored():
+    from grukit.runtime import denormal_support, get_mxcsr
+    from grukit.runtime.denormals import FTZ_DAZ_BITS
+
+    reason = denormal_support()
+    if reason is not None:
+        pytest.skip(f"denormal flushing unavailable here: {reason}")
+    seen = []
+
+    class Probe(Callback):
+        def on_batch_end(self, state):
+            seen.append(get_mxcsr() & FTZ_DAZ_BITS)
+
+    before = get_mxcsr()
+    train(make_model(), make_data(16), config=quiet(epochs=2), callbacks=[Probe()])
+    assert seen and all(bits == FTZ_DAZ_BITS for bits in seen)
+    assert get_mxcsr() == before
 
 
 def test_one_log_line_per_epoch_without_a_terminal(caplog):
