@@ -1,4 +1,6 @@
-"""The sine demo behind ``grukit demo`` (and ``make demo`` until the workflow demo lands)."""
+"""``grukit demo`` (``make demo``): the sine demo it starts with, and the whole quick demo."""
+
+from cli_helpers import single_thread  # noqa: F401
 
 from grukit.cli import main
 
@@ -22,3 +24,29 @@ def test_sine_demo_trains_beats_persistence_and_writes_plot(tmp_path, capsys):
     assert metrics["test_mse"] < 0.5 * metrics["persistence_mse"]
     assert metrics["rollout_mse"] < metrics["persistence_rollout_mse"]
     assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
+    import re
+
+    assert main(["demo", "--out", str(tmp_path), "--quick"]) == 0
+    out = capsys.readouterr().out
+    page = tmp_path / "report.html"
+    assert f"Report written to {page.resolve()}" in out
+    for model in ("gru", "persistence", "seasonal_naive"):
+        assert model in out
+    assert "Detection: precision" in out
+    for run in ("forecast", "detect"):
+        assert (tmp_path / run / "config.json").is_file()
+        assert (tmp_path / run / "report.html").is_file()
+    images = re.findall(r'<img src="([^"]+)"', page.read_text())
+    assert images == [
+        "sine_rollout.png",
+        "forecast/plots/forecast_value.png",
+        "forecast/plots/rmse_by_step_value.png",
+        "detect/plots/anomalies.png",
+    ]
+    for image in images:
+        assert (tmp_path / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image
+    # a second demo into the same folder replaces its runs
+    assert main(["demo", "--out", str(tmp_path), "--quick"]) == 0

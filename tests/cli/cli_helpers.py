@@ -1,0 +1,29 @@
+"""Helpers of the command-line tests: small CSV files and running ``main`` in-process."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
+from tasks_helpers import seasonal_frame, single_thread  # noqa: E402
+
+from grukit.cli import main  # noqa: E402
+
+__all__ = ["FAST", "run", "seasonal_csv", "single_thread"]
+
+#: options that keep a training command to a fraction of a second
+FAST = ["--hidden-size", "8", "--epochs", "2", "--batch-size", "32", "--lr", "0.005"]
+
+
+def seasonal_csv(directory: Path, n: int = 200, name: str = "data.csv") -> Path:
+    path = directory / name
+    seasonal_frame(n).to_csv(path, index=False)
+    return path
+
+
+def run(capsys, *args: object) -> tuple[int, str, str]:
+    """``main([...])`` with the arguments as strings; returns (exit code, stdout, stderr)."""
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
