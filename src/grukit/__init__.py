@@ -19,10 +19,22 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
+    "AnomalyDetector": "grukit.tasks",
+    "Forecaster": "grukit.tasks",
     "GRU": "grukit.nn",
     "GRUCell": "grukit.nn",
+    "GRUConfig": "grukit.tasks",
+    "GRUStreamer": "grukit.nn",
+    "TrainConfig": "grukit.train",
+    "baselines": "grukit.baselines",
+    "data": "grukit.data",
     "interop": "grukit.interop",
+    "load": "grukit.tasks",
+    "metrics": "grukit.metrics",
     "reference": "grukit.reference",
+    "report": "grukit.report",
+    "runtime": "grukit.runtime",
+    "train": "grukit.train",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])

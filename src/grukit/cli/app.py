@@ -220,7 +220,24 @@ def demo(
     run_demo(out=out, seed=seed, quick=quick, echo=typer.echo)
 
 
-# -- the benchmark command (owned by the lead) goes here ------------------------------------------
+# -- the benchmark ---------------------------------------------------------------------------------
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench(ctx: typer.Context) -> None:
+    """Benchmark grukit's engines against torch.nn.GRU, ONNX Runtime and Keras (see --help).
+
+    Each side runs in its own process; prints medians and ratios, checks the performance targets
+    and writes JSON to bench-results/. `grukit bench --quick` is a one-minute smoke run.
+    """
+    from grukit.bench import main as bench_main
+
+    code = bench_main(list(ctx.args))
+    if code:
+        raise typer.Exit(code)
 
 
 # the library's wording of a remedy -> the command line's

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -88,14 +88,21 @@ class _CurrentStderr(logging.StreamHandler):
         super().emit(record)
 
 
-def _show_training_lines() -> None:
-    """Let the training loop's per-epoch lines through when no progress bar is drawn."""
+@contextlib.contextmanager
+def _training_lines() -> Iterator[None]:
+    """Let the training loop's per-epoch lines through (when no progress bar is drawn) for the
+    duration of one command, then put the logger back as it was."""
     logger = logging.getLogger("grukit.train")
-    if not any(isinstance(h, _CurrentStderr) for h in logger.handlers):
-        handler = _CurrentStderr()
-        handler.setFormatter(logging.Formatter("  %(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+    handler = _CurrentStderr()
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _apply_threads(options: Mapping[str, Any]) -> None:
@@ -245,13 +252,13 @@ def run_train_forecast(given: dict[str, Any]) -> Any:
     _start_run(out, "forecast", {**options, "data": str(given["data"])}, resume)
     train_part, _ = _split(frame, options, time_column, context=0)
     _echo(f"Training a GRU forecaster on {_describe(train_part, time_column)} ...")
-    _show_training_lines()
-    model.fit(
-        train_part,
-        validation=_validation(options),
-        resume=resume,
-        checkpoint_dir=out / "checkpoints",
-    )
+    with _training_lines():
+        model.fit(
+            train_part,
+            validation=_validation(options),
+            resume=resume,
+            checkpoint_dir=out / "checkpoints",
+        )
     model.save(out)
     history = model.history_
     _echo(f"Trained {len(history)} epochs (best {history.best_epoch}, {history.stop_reason}).")
@@ -314,13 +321,13 @@ def run_train_detect(given: dict[str, Any]) -> Any:
         f"Training a GRU anomaly detector ({model.method}) on "
         f"{_describe(train_part, time_column)} ..."
     )
-    _show_training_lines()
-    model.fit(
-        train_part,
-        validation=_validation(options),
-        resume=resume,
-        checkpoint_dir=out / "checkpoints",
-    )
+    with _training_lines():
+        model.fit(
+            train_part,
+            validation=_validation(options),
+            resume=resume,
+            checkpoint_dir=out / "checkpoints",
+        )
     model.save(out)
     _echo(f"Trained {len(model.history_)} epochs; threshold {model.threshold_:.4g}.")
     if test_part is not None:
