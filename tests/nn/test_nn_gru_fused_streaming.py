@@ -120,3 +120,18 @@ def test_streamer_refuses_bidirectional_and_bad_batch():
     streamer = grukit.GRU(3, 4).eval().streamer(batch_size=2)
     with pytest.raises(ValueError, match=r"`x_t` must have shape \(2, 3\), got \(1, 3\)"):
         streamer.step(np.zeros((1, 3), np.float32))
+
+
+def test_streamer_picks_up_in_place_weight_updates():
+    gru = make_gru(torch.float32)
+    streamer = gru.streamer(batch_size=1)
+    x_t = np.ones((1, 3), np.float32)
+    streamer.step(x_t)
+    optimizer = torch.optim.SGD(gru.parameters(), lr=0.5)
+    gru(torch.randn(1, 4, 3))[0].sum().backward()
+    optimizer.step()  # in place: the packed weights must be rebuilt
+    start = streamer.state.clone()
+    got = streamer.step(x_t).copy()
+    with torch.no_grad():
+        expected, _ = gru(torch.from_numpy(x_t)[:, None], start)
+    np.testing.assert_allclose(got, expected[:, 0].numpy(), atol=1e-5, rtol=0)

@@ -2,7 +2,8 @@
 
 - ``grukit-fused`` / ``grukit-auto`` / ``grukit-torch``: ``grukit.GRU(I, H, engine=...)`` with the
   point's weights, run by the same workload code as ``nn.GRU`` (:mod:`grukit.bench.peers`);
-  streaming uses ``gru.initial_state(1)`` and ``y_t, state = gru.step(x_t, state)``.
+  streaming uses ``streamer = gru.streamer(1)`` and ``y_t = streamer.step(x_t)`` (NumPy in and
+  out, the state updated in place; ``gru.step`` is the functional, tensor-allocating route).
 - ``grukit-stepper``: ``grukit.engines.fused.FusedStepper`` (the low-level streaming API, NumPy
   in and out), one ``step`` per Python call.
 
@@ -20,7 +21,6 @@ from grukit.bench.config import Job
 from grukit.bench.peers import (
     load_gru_weights,
     torch_inference,
-    torch_stream_inputs,
     torch_training,
     torch_versions,
 )
@@ -77,19 +77,18 @@ class GrukitSide:
         return gru
 
     def streaming(self, data: dict[str, np.ndarray], steps: int) -> Prepared:
-        import torch
-
+        """``gru.streamer(1)``: grukit's streaming API (state kept inside, updated in place),
+        NumPy float32 (1, I) in, a (1, H) view of the state out; nothing allocated per step."""
         gru = self._gru(data).eval()
-        if not (hasattr(gru, "step") and hasattr(gru, "initial_state")):
-            raise NotImplementedError("grukit.GRU has no step()/initial_state()")
-        inputs = torch_stream_inputs(data, (1, gru.input_size))
-        return stream(
-            gru.step,
-            inputs,
-            gru.initial_state(1),
-            to_numpy=lambda y: y.numpy(),
-            context=torch.inference_mode,
-        )
+        if not hasattr(gru, "streamer"):
+            raise NotImplementedError("grukit.GRU has no streamer()")
+        streamer = gru.streamer(1)
+        xs = [np.ascontiguousarray(row.reshape(1, -1)) for row in data["x"][0]]  # T x (1, I)
+
+        def step(x_t, carry):
+            return streamer.step(x_t), carry
+
+        return stream(step, xs, None, to_numpy=np.asarray)
 
     def inference(self, data: dict[str, np.ndarray]) -> Prepared:
         return torch_inference(self._gru(data).eval(), data)

@@ -10,6 +10,7 @@ takes the PyTorch path, which gives the same numbers.
 from __future__ import annotations
 
 import functools
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from grukit.nn.gru import GRU
 
 _FUSABLE_DTYPES = (torch.float32, torch.float64)
+_VERSION = attrgetter("_version")
 
 
 @functools.cache
@@ -109,7 +111,10 @@ class GRUStreamer:
     """Stateful, allocation-free streaming over a unidirectional :class:`~grukit.GRU`.
 
     Holds the state (num_layers, B, H) in a buffer that every :meth:`step` updates in place, so
-    a step allocates nothing on the fused path. ``step`` accepts NumPy arrays (the fastest
+    a step allocates nothing on the fused path. The streamer is bound to the module's parameter
+    tensors when it is created: in-place updates (optimizer steps, ``load_state_dict``) are
+    picked up at the next step; after replacing parameters or moving the module (``.to()``),
+    create a new streamer. ``step`` accepts NumPy arrays (the fastest
     route) or tensors and returns the last layer's new state as the same kind: a view into the
     buffer, valid until the next step (copy it to keep it).
 
@@ -137,6 +142,18 @@ class GRUStreamer:
         self._layer_states: list[np.ndarray] | None = None
         if self.state.device.type == "cpu" and can_fuse_step(gru, None, inference=True):
             self._layer_states = list(self.state.numpy())
+        # Version counters only grow, so their sum changes whenever a parameter is updated in
+        # place (optimizer steps, load_state_dict): one C-level pass instead of a cache key.
+        self._params = tuple(gru._parameters.values())
+        self._version_sum = -1
+        self._steppers: list[Any] = []
+
+    def _current_steppers(self) -> list[Any]:
+        total = sum(map(_VERSION, self._params))
+        if total != self._version_sum:
+            self._steppers = steppers_for(self.gru)
+            self._version_sum = total
+        return self._steppers
 
     def _fusable(self) -> bool:
         gru = self.gru
@@ -161,7 +178,7 @@ class GRUStreamer:
         layer_states = self._layer_states
         if layer_states is not None and self._fusable():
             layer_input = x_t if as_numpy else x_t.detach().cpu().numpy()
-            for stepper, state in zip(steppers_for(self.gru), layer_states, strict=True):
+            for stepper, state in zip(self._current_steppers(), layer_states, strict=True):
                 stepper.step(layer_input, state, out=state)
                 layer_input = state
             return layer_input if as_numpy else self._last_layer
