@@ -161,3 +161,45 @@ def test_fused_validates_arguments():
         gru_layer(x, None, w_ih, w_hh, None, torch.zeros(5), reset_after=True)
     with pytest.raises(NotImplementedError, match="float16"):
         gru_layer(x.half(), None, w_ih.half(), w_hh.half(), None, None, reset_after=True)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("reset_after", [True, False], ids=["after", "before"])
+@pytest.mark.parametrize(("batch", "hidden", "input_size"), [(6, 16, 1), (1, 32, 3), (7, 20, 2)])
+def test_fused_layouts_and_row_blocks_match_reference(
+    dtype, reset_after, batch, hidden, input_size
+):
+    """H a whole number of SIMD vectors (gate blocks packed without padding) or not, batches
+    that leave row tails (blocks of 4, 2, 1), ragged lengths in reverse: outputs and grads."""
+    rng = np.random.default_rng(hidden + batch)
+    np_dtype = np.float32 if dtype == torch.float32 else np.float64
+    scale = 1 / np.sqrt(hidden)
+    weights = {
+        "weight_ih": rng.uniform(-scale, scale, (3 * hidden, input_size)),
+        "weight_hh": rng.uniform(-scale, scale, (3 * hidden, hidden)),
+        "bias_ih": rng.uniform(-scale, scale, 3 * hidden),
+        "bias_hh": rng.uniform(-scale, scale, 3 * hidden),
+    }
+    weights = {k: v.astype(np_dtype).astype(np.float64) for k, v in weights.items()}
+    x, h0, d_out = (
+        rng.normal(size=shape).astype(np_dtype).astype(np.float64)
+        for shape in ((batch, STEPS, input_size), (batch, hidden), (batch, STEPS, hidden))
+    )
+    lengths = [STEPS - (b % 3) for b in range(batch)]
+    ref_out, ref_hn, cache = gru_forward(
+        x, weights, h0=h0, lengths=lengths, reset_after=reset_after, reverse=True
+    )
+    ref_dx, ref_dh0, ref_dw = gru_backward(d_out, np.zeros_like(h0), cache)
+    names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+    tx, th0, *tw = tensors([x, h0] + [weights[k] for k in names], dtype)
+    out, h_n = gru_layer(
+        tx, th0, *tw, reset_after=reset_after, reverse=True, lengths=torch.tensor(lengths)
+    )
+    tol = TOLERANCE[dtype]
+    assert_close(out, ref_out, tol, "output")
+    assert_close(h_n, ref_hn, tol, "h_n")
+    grads = torch.autograd.grad(out, [tx, th0, *tw], grad_outputs=torch.tensor(d_out, dtype=dtype))
+    assert_close(grads[0], ref_dx, tol, "d_x")
+    assert_close(grads[1], ref_dh0, tol, "d_h0")
+    for name, grad in zip(names, grads[2:], strict=True):
+        assert_close(grad, ref_dw[name], tol, f"d_{name}")

@@ -1,9 +1,7 @@
-"""numba kernel of the fused engine's backward pass through time.
+"""numba kernel of the fused engine's backward pass through time, weight gradients included.
 
-Runs the steps in reverse processing order and produces, at each row's time index t, the
-gradients of the pre-activations; every weight gradient is then ONE matrix product over all
-steps, done by PyTorch outside (``layer.py``). With ``dh`` the gradient reaching ``h_t`` (from
-the output at t plus the carry from step t+1) and ``h = h_{t-1}``::
+Runs the steps in reverse processing order. With ``dh`` the gradient reaching ``h_t`` (from the
+output at t plus the carry from step t+1) and ``h = h_{t-1}``::
 
     dn = dh * (1 - z)             dz = dh * (h - n)
     dn_pre = dn * (1 - n^2)       dz_pre = dz * z * (1 - z)
@@ -15,80 +13,33 @@ the output at t plus the carry from step t+1) and ``h = h_{t-1}``::
         dh_prev = dh * z + dq * r + [dr_pre, dz_pre] @ W_h[rz]
     dr_pre = dr * r * (1 - r)
 
-Outputs: ``d_gi`` (T, B, 3H) = [dr_pre, dz_pre, dn_pre] (the gradient of the input projection
-``gi``) and, for reset_after, ``d_gh`` (T, B, 3H) = [dr_pre, dz_pre, da] (the gradient of
-``W_hh h + b_hh``); both zero past each row's length. ``dh`` ends as the gradient of ``h0``.
+``dG = [dr_pre, dz_pre, dn_pre]`` is the gradient of the input projection ``gi`` and
+``dGH = [dr_pre, dz_pre, da]`` (reset_after) that of ``W_hh h + b_hh``. Every product runs at
+each step on the B rows of that step, in registers (``_panels``), so no per-step gradient array
+is ever stored::
+
+    d_x[t]   = dG @ W_ih                                   (B, I)
+    dW_ih^T += x_t^T @ dG                                  (I, 3H)
+    dW_hh^T += h_{t-1}^T @ dGH    (reset_before: [h^T @ dG_rz | a^T @ dn_pre])
+    db_ih   += sum_b dG,  db_hh += sum_b dGH (reset_before: dG)
+
+The transposed gradients are accumulated in gate blocks padded to whole vectors ((I, 3Hv) and
+(H, 3Hv)); ``layer.py`` turns them into (3H, I) and (3H, H). Rows past their length contribute
+nothing (their ``dG`` rows are zero). FTZ/DAZ is set for the whole call.
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from grukit.engines.fused._kernels import JIT_OPTIONS, matmul_bias
-
-
-@njit(**JIT_OPTIONS)
-def _row_after(g, dh, d_out, h, r, z, n, a, d_gi, d_gh):
-    """reset_after, one row: ``dh += d_out``; write [dr_pre, dz_pre, dn_pre] and [.., .., da]."""
-    hidden = dh.shape[0]
-    for j in range(hidden):
-        grad = dh[j] + d_out[j]
-        dh[j] = grad
-        dn = grad - grad * z[j]
-        dn_pre = dn - dn * n[j] * n[j]
-        dz_pre = grad * (h[j] - n[j]) * (z[j] - z[j] * z[j])
-        dr_pre = dn_pre * a[j] * (r[j] - r[j] * r[j])
-        d_gi[j] = dr_pre
-        d_gi[hidden + j] = dz_pre
-        d_gi[2 * hidden + j] = dn_pre
-        d_gh[j] = dr_pre
-        d_gh[hidden + j] = dz_pre
-        d_gh[2 * hidden + j] = dn_pre * r[j]
-        g[j] = dr_pre
-        g[hidden + j] = dz_pre
-        g[2 * hidden + j] = dn_pre * r[j]
-
-
-@njit(**JIT_OPTIONS)
-def _row_before(dh, d_out, h, z, n, d_gi, dg_rz, dq):
-    """reset_before, one row, first half: ``dh += d_out``; dz_pre, dn_pre (dr_pre needs dq)."""
-    hidden = dh.shape[0]
-    for j in range(hidden):
-        grad = dh[j] + d_out[j]
-        dh[j] = grad
-        dn = grad - grad * z[j]
-        dn_pre = dn - dn * n[j] * n[j]
-        dz_pre = grad * (h[j] - n[j]) * (z[j] - z[j] * z[j])
-        d_gi[hidden + j] = dz_pre
-        d_gi[2 * hidden + j] = dn_pre
-        dg_rz[hidden + j] = dz_pre
-        dq[j] = dn_pre
-
-
-@njit(**JIT_OPTIONS)
-def _row_before_reset(back, h, r, d_gi, dg_rz, dq):
-    """reset_before, second half: with ``back = dn_pre @ W_hn`` (the gradient of ``r * h``)."""
-    for j in range(back.shape[0]):
-        dr_pre = back[j] * h[j] * (r[j] - r[j] * r[j])
-        d_gi[j] = dr_pre
-        dg_rz[j] = dr_pre
-        dq[j] = back[j] * r[j]  # the path through a = r * h
-
-
-@njit(**JIT_OPTIONS)
-def _carry(dh, z, back, extra, use_extra):
-    """``dh = dh * z + back (+ extra)``: the gradient reaching the previous state."""
-    for j in range(dh.shape[0]):
-        dh[j] = dh[j] * z[j] + back[j]
-    if use_extra:
-        for j in range(dh.shape[0]):
-            dh[j] += extra[j]
+from grukit.engines.fused._panels import JIT_OPTIONS, ftz_enter, ftz_leave, gemm_rows, run_panels
 
 
 @njit(**JIT_OPTIONS)
 def backward_sequence(
-    d_out, dh, saved, w_hh, w_rz, w_n, lengths, reverse, reset_after, d_gi, d_gh, scratch
-):
+    d_out, dh, saved, x, weights, table, split, table_x, zeros, lengths, reverse, reset_after,
+    d_x, dwh, dwi, db_i, db_h, scratch,
+):  # fmt: skip
     """Backpropagate through the recurrence stored in ``saved`` (5, T, B, H).
 
     Parameters
@@ -96,47 +47,146 @@ def backward_sequence(
     d_out : (T, B, H) gradient of the outputs (time-major).
     dh : (B, H) on entry the gradient of ``h_n``; on exit the gradient of ``h0``.
     saved : ``h_prev, r, z, n, a`` per time index, from ``forward_sequence``.
-    w_hh : (3H, H) ``W_hh``; ``w_rz`` (2H, H) and ``w_n`` (H, H) its row blocks (contiguous).
-    d_gi, d_gh : outputs, see the module docstring (``d_gh`` is unused for reset_before).
-    scratch : ``(dg (B, 3H), dg_rz (B, 2H), dq (B, H), back (B, H), zeros (3H,))``.
+    x : (T, B, I) the layer input.
+    weights, table, split, table_x : packed panels (``_panels``) with K in padded gate blocks
+        (row ``g * Hv + j``). reset_after: panels ``0 .. split - 1`` hold ``W_hh`` (3Hv, H);
+        reset_before: ``0 .. split - 1`` hold ``W_hn`` (H, H) and the rest ``W_h[rz]``
+        (2Hv, H). ``table_x``: ``W_ih`` (3Hv, I). Outputs are ``Hv`` and ``Iv`` wide.
+    zeros : (max(Hv, Iv),) zeros (the products' initial value).
+    d_x : (T, B, I) output, the gradient of ``x``.
+    dwh, dwi, db_i, db_h : accumulators (H, 3Hv), (I, 3Hv), (3Hv,), (3Hv,), zero on entry.
+    scratch : ``(dg (B, 3, Hv), dgh (B, 3, Hv), hp (B, H), xp (B, I), ap (B, H), dq (B, H),
+        back (B, Hv), dxo (B, Iv))``, ``dg``, ``dgh`` zero on entry (their padding stays 0).
+
+    Whole indices only (no per-row views), so that the row loops vectorise.
     """
+    previous_csr = ftz_enter()
     steps, rows, hidden = d_out.shape
-    dg, dg_rz, dq, back, zeros = scratch
+    inputs = x.shape[2]
+    dg, dgh, hp, xp, ap, dq, back, dxo = scratch
+    hv = dg.shape[2]
+    iv = dxo.shape[1]
+    count = table.shape[0] // 5
+    count_x = table_x.shape[0] // 5
+    dg_flat = dg.reshape(rows * 3 * hv)
+    dgh_flat = dgh.reshape(rows * 3 * hv)
+    hp_flat = hp.reshape(rows * hidden)
+    xp_flat = xp.reshape(rows * inputs)
+    ap_flat = ap.reshape(rows * hidden)
+    dq_flat = dq.reshape(rows * hidden)
+    back_flat = back.reshape(rows * hv)
+    dxo_flat = dxo.reshape(rows * iv)
+    dwh_flat = dwh.reshape(hidden * 3 * hv)
+    dwi_flat = dwi.reshape(inputs * 3 * hv)
     for b in range(rows):
         for t in range(lengths[b], steps):
-            d_gi[t, b, :] = 0
-            if reset_after:
-                d_gh[t, b, :] = 0
+            d_x[t, b, :] = 0
     for s in range(steps - 1, -1, -1):
+        flip = s % 2 == 1
         for b in range(rows):
-            if s >= lengths[b]:
-                dg[b, :] = 0
-                dg_rz[b, :] = 0
+            if s >= lengths[b]:  # contributes nothing this step
+                dg[b, :, :] = 0
+                dgh[b, :, :] = 0
+                hp[b, :] = 0
+                xp[b, :] = 0
+                ap[b, :] = 0
                 dq[b, :] = 0
                 continue
             t = lengths[b] - 1 - s if reverse else s
+            for j in range(hidden):
+                hp[b, j] = saved[0, t, b, j]
+            for k in range(inputs):
+                xp[b, k] = x[t, b, k]
             if reset_after:
-                _row_after(
-                    dg[b], dh[b], d_out[t, b], saved[0, t, b], saved[1, t, b], saved[2, t, b],
-                    saved[3, t, b], saved[4, t, b], d_gi[t, b], d_gh[t, b],
-                )  # fmt: skip
+                for j in range(hidden):
+                    grad = dh[b, j] + d_out[t, b, j]
+                    dh[b, j] = grad
+                    z = saved[2, t, b, j]
+                    n = saved[3, t, b, j]
+                    r = saved[1, t, b, j]
+                    dn = grad - grad * z
+                    dn_pre = dn - dn * n * n
+                    dr_pre = dn_pre * saved[4, t, b, j] * (r - r * r)
+                    dz_pre = grad * (saved[0, t, b, j] - n) * (z - z * z)
+                    dg[b, 0, j] = dr_pre
+                    dg[b, 1, j] = dz_pre
+                    dg[b, 2, j] = dn_pre
+                    dgh[b, 0, j] = dr_pre
+                    dgh[b, 1, j] = dz_pre
+                    dgh[b, 2, j] = dn_pre * r
             else:
-                _row_before(
-                    dh[b], d_out[t, b], saved[0, t, b], saved[2, t, b], saved[3, t, b],
-                    d_gi[t, b], dg_rz[b], dq[b],
-                )  # fmt: skip
-        if reset_after:
-            matmul_bias(dg, w_hh, zeros[:hidden], back)  # (B, 3H) @ (3H, H)
+                for j in range(hidden):
+                    grad = dh[b, j] + d_out[t, b, j]
+                    dh[b, j] = grad
+                    z = saved[2, t, b, j]
+                    n = saved[3, t, b, j]
+                    dn = grad - grad * z
+                    dn_pre = dn - dn * n * n
+                    dg[b, 1, j] = grad * (saved[0, t, b, j] - n) * (z - z * z)
+                    dg[b, 2, j] = dn_pre
+                    dq[b, j] = dn_pre
+                    ap[b, j] = saved[4, t, b, j]
+        if reset_after:  # back = dGH @ W_hh, (B, 3Hv) @ (3Hv, H)
+            run_panels(
+                dgh_flat, 0, 3 * hv, rows, weights, table, 0, split, zeros, 0, 0, back_flat, 0,
+                hv, flip,
+            )  # fmt: skip
         else:
-            matmul_bias(dq, w_n, zeros[:hidden], back)  # dn_pre @ W_hn
+            run_panels(  # back = dn_pre @ W_hn: the gradient of a = r * h
+                dq_flat, 0, hidden, rows, weights, table, 0, split, zeros, 0, 0, back_flat, 0,
+                hv, flip,
+            )  # fmt: skip
             for b in range(rows):
-                if s < lengths[b]:
-                    t = lengths[b] - 1 - s if reverse else s
-                    _row_before_reset(
-                        back[b], saved[0, t, b], saved[1, t, b], d_gi[t, b], dg_rz[b], dq[b]
-                    )
-            matmul_bias(dg_rz, w_rz, zeros[:hidden], back)  # (B, 2H) @ (2H, H)
-        for b in range(rows):
-            if s < lengths[b]:
+                if s >= lengths[b]:
+                    continue
                 t = lengths[b] - 1 - s if reverse else s
-                _carry(dh[b], saved[2, t, b], back[b], dq[b], not reset_after)
+                for j in range(hidden):
+                    r = saved[1, t, b, j]
+                    dg[b, 0, j] = back[b, j] * saved[0, t, b, j] * (r - r * r)
+                    dq[b, j] = back[b, j] * r  # the path through a = r * h
+            run_panels(  # back = [dr_pre, dz_pre] @ W_h[rz], (B, 2Hv) @ (2Hv, H)
+                dg_flat, 0, 3 * hv, rows, weights, table, split, count, zeros, 0, 0, back_flat,
+                0, hv, flip,
+            )  # fmt: skip
+        # weight gradients of this step (the same column chunks for every row block)
+        if reset_after:
+            gemm_rows(
+                hp_flat, 0, 1, hidden, hidden, dgh_flat, 0, 3 * hv, rows, 3 * hv, dwh_flat, 0,
+                3 * hv, dwh_flat, 0, 3 * hv, 4,
+            )  # fmt: skip
+        else:
+            gemm_rows(
+                hp_flat, 0, 1, hidden, hidden, dg_flat, 0, 3 * hv, rows, 2 * hv, dwh_flat, 0,
+                3 * hv, dwh_flat, 0, 3 * hv, 4,
+            )  # fmt: skip
+            gemm_rows(
+                ap_flat, 0, 1, hidden, hidden, dg_flat, 2 * hv, 3 * hv, rows, hv, dwh_flat,
+                2 * hv, 3 * hv, dwh_flat, 2 * hv, 3 * hv, 4,
+            )  # fmt: skip
+        gemm_rows(
+            xp_flat, 0, 1, inputs, inputs, dg_flat, 0, 3 * hv, rows, 3 * hv, dwi_flat, 0, 3 * hv,
+            dwi_flat, 0, 3 * hv, 4,
+        )  # fmt: skip
+        run_panels(
+            dg_flat, 0, 3 * hv, rows, weights, table_x, 0, count_x, zeros, 0, 0, dxo_flat, 0, iv,
+            False,
+        )  # fmt: skip
+        for b in range(rows):
+            if s >= lengths[b]:
+                continue
+            t = lengths[b] - 1 - s if reverse else s
+            for k in range(inputs):
+                d_x[t, b, k] = dxo[b, k]
+            for g in range(3):
+                for j in range(hidden):
+                    db_i[g * hv + j] += dg[b, g, j]
+            if reset_after:
+                for g in range(3):
+                    for j in range(hidden):
+                        db_h[g * hv + j] += dgh[b, g, j]
+                for j in range(hidden):
+                    dh[b, j] = dh[b, j] * saved[2, t, b, j] + back[b, j]
+            else:
+                for j in range(hidden):
+                    dh[b, j] = dh[b, j] * saved[2, t, b, j] + back[b, j] + dq[b, j]
+    ftz_leave(previous_csr)

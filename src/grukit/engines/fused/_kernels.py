@@ -1,251 +1,317 @@
-"""numba kernels of the fused engine: the forward recurrence and the single streaming step.
+"""numba kernels of the fused engine: the forward recurrence and the streaming step.
 
-Layout conventions (all arrays C-contiguous, one float type throughout):
+All recurrent products go through the packed panels of ``_panels`` (register-blocked, no BLAS).
+Their outputs are laid out in gate blocks padded to whole SIMD vectors: with ``Hv`` = H rounded
+up to a vector, block ``g`` of a row starts at column ``g * Hv``.
 
-- time-major sequences: ``gi`` (T, B, 3H), ``out`` (T, B, H), so ``gi[t]`` is a contiguous
-  (B, 3H) block;
-- recurrent weights transposed, so the inner loop of ``h @ wt`` runs over contiguous output
-  columns and vectorises (an "axpy" mat-vec: no horizontal reductions). reset_after:
-  ``wt_a = W_hh.T`` (H, 3H) with ``b_a = [0, 0, b_hn]`` (one product per step); reset_before:
-  ``wt_a = W_hh[:2H].T`` (H, 2H) with ``b_a = 0`` and ``wt_b = W_hh[2H:].T`` (H, H), applied to
-  ``r * h`` (two products per step);
-- the input projection ``gi = W_ih x + b_ih`` is precomputed outside (one GEMM) with the biases
-  that are simply added folded in: ``b_hh[:2H]`` always and ``b_hn`` for ``reset_after=False``.
-  With ``reset_after=True`` ``b_hn`` stays separate because ``r`` multiplies it.
+**Sequence** (``forward_sequence``): first ``gi`` (T, B, 3, Hv) = ``x W_ih^T + b`` for all
+steps, one panel product, with ``b_hh[:2H]`` folded into ``b`` (and ``b_hn`` for
+reset_before). Per step ``gh`` (B, 3Hv) = ``h @ [W_hr; W_hz; W_hn]^T + [0, 0, b_hn]`` (table
+``a``) for reset_after; for reset_before table ``a`` gives the r and z blocks and table ``b``
+the candidate block ``(r * h) @ W_hn^T``. Then, for each row b whose step ``s < lengths[b]``
+(time index ``t = s``, or ``lengths[b] - 1 - s`` in reverse)::
 
-Per step, for each row b whose step ``s < lengths[b]`` (time index ``t = s`` or, in reverse,
-``t = lengths[b] - 1 - s``)::
-
-    r = sigmoid(gi_r + W_hr h),  z = sigmoid(gi_z + W_hz h)
-    reset_after=True : a = W_hn h + b_hn,  n = tanh(gi_n + r * a)
-    reset_after=False: a = r * h,          n = tanh(gi_n + W_hn a)
+    r = sigmoid(gi_r + gh_r),  z = sigmoid(gi_z + gh_z)
+    reset_after=True : a = gh_n (= W_hn h + b_hn),  n = tanh(gi_n + r * a)
+    reset_after=False: a = r * h,                   n = tanh(gi_n + W_hn a)
     h <- n + z * (h - n)         # == (1 - z) * n + z * h, with no float literal
 
 Rows past their length keep their state; their outputs are zero. The training forward also
-stores, at each row's time index t, the previous state ``h_prev``, ``r``, ``z``, ``n`` and ``a``
-for the backward pass (``_backward.py``); entries past a row's length are zero.
+stores, at each row's time index t, ``h_prev, r, z, n, a`` for the backward pass
+(``_backward.py``); entries past a row's length are zero.
+
+**Streaming step** (``stream_step``): the input projection is done per step too, fused with the
+recurrent one: ``v = [x, h]`` (B, I + H) times one packed matrix gives
+``acc = [r_pre | z_pre | gh_n | gi_n]`` (B, 4Hv), the biases as its initial value (the r and z
+blocks read all of ``v``, ``gh_n`` only ``h`` and ``gi_n`` only ``x``). reset_before: ``gh_n``
+comes from a second table applied to ``r * h``, with ``b_hn`` in ``gi_n``'s bias.
+
+Successive steps run the panels in alternating order, so that the panels read last (still in
+L1) are read first at the next step: for H = 64 most of the 48 KiB of weights then stay in L1.
 """
 
 from __future__ import annotations
 
-from numba import njit
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
 
 from grukit.engines.fused._activations import fast_sigmoid, fast_tanh
+from grukit.engines.fused._panels import (
+    JIT_OPTIONS,
+    TABLE_WIDTH,
+    ftz_enter,
+    ftz_leave,
+    run_panels,
+)  # fmt: skip
 
-JIT_OPTIONS = {
-    "fastmath": True,
-    "boundscheck": False,
-    "error_model": "numpy",  # no ZeroDivisionError branch: lets the gate loops vectorise
-    "cache": True,
-    "nogil": True,
-}
-
-
-@njit(**JIT_OPTIONS)
-def _rows4(a, wt, out, b):
-    """``out[b:b+4] += a[b:b+4] @ wt``, four rows and four inner indices per pass.
-
-    Each pass over the contiguous output columns does 16 FMAs per load/store of the four
-    output rows, so the loop is bound by arithmetic rather than by the stores (2.5-3x faster
-    than one inner index per pass at B=32).
-    """
-    inner = a.shape[1]
-    cols = wt.shape[1]
-    k = 0
-    while k + 4 <= inner:
-        a00, a01, a02, a03 = a[b, k], a[b, k + 1], a[b, k + 2], a[b, k + 3]
-        a10, a11, a12, a13 = a[b + 1, k], a[b + 1, k + 1], a[b + 1, k + 2], a[b + 1, k + 3]
-        a20, a21, a22, a23 = a[b + 2, k], a[b + 2, k + 1], a[b + 2, k + 2], a[b + 2, k + 3]
-        a30, a31, a32, a33 = a[b + 3, k], a[b + 3, k + 1], a[b + 3, k + 2], a[b + 3, k + 3]
-        for j in range(cols):
-            w0, w1, w2, w3 = wt[k, j], wt[k + 1, j], wt[k + 2, j], wt[k + 3, j]
-            out[b, j] += a00 * w0 + a01 * w1 + a02 * w2 + a03 * w3
-            out[b + 1, j] += a10 * w0 + a11 * w1 + a12 * w2 + a13 * w3
-            out[b + 2, j] += a20 * w0 + a21 * w1 + a22 * w2 + a23 * w3
-            out[b + 3, j] += a30 * w0 + a31 * w1 + a32 * w2 + a33 * w3
-        k += 4
-    while k < inner:
-        a0, a1, a2, a3 = a[b, k], a[b + 1, k], a[b + 2, k], a[b + 3, k]
-        for j in range(cols):
-            w = wt[k, j]
-            out[b, j] += a0 * w
-            out[b + 1, j] += a1 * w
-            out[b + 2, j] += a2 * w
-            out[b + 3, j] += a3 * w
-        k += 1
-
-
-@njit(**JIT_OPTIONS)
-def _row1(a, wt, out, b):
-    """``out[b] += a[b] @ wt``, four inner indices per pass (the B = 1 mat-vec)."""
-    inner = a.shape[1]
-    cols = wt.shape[1]
-    k = 0
-    while k + 4 <= inner:
-        a0, a1, a2, a3 = a[b, k], a[b, k + 1], a[b, k + 2], a[b, k + 3]
-        for j in range(cols):
-            out[b, j] += a0 * wt[k, j] + a1 * wt[k + 1, j] + a2 * wt[k + 2, j] + a3 * wt[k + 3, j]
-        k += 4
-    while k < inner:
-        ak = a[b, k]
-        for j in range(cols):
-            out[b, j] += ak * wt[k, j]
-        k += 1
-
-
-@njit(**JIT_OPTIONS)
-def matmul_bias(a, wt, bias, out):
-    """``out = a @ wt + bias``: a (B, K), wt (K, N), bias (N,), out (B, N); no BLAS call.
-
-    "axpy" order (the inner loop runs over contiguous output columns and vectorises without
-    horizontal reductions), blocked over four rows and four inner indices.
-    """
-    rows = a.shape[0]
-    cols = wt.shape[1]
-    for b in range(rows):
-        for j in range(cols):
-            out[b, j] = bias[j]
-    b = 0
-    while b + 4 <= rows:
-        _rows4(a, wt, out, b)
-        b += 4
-    while b < rows:
-        _row1(a, wt, out, b)
-        b += 1
-
-
-@njit(**JIT_OPTIONS)
-def _rz_gates(g, gh_rz, r, z):
-    """``r, z = sigmoid(g[:H] + gh_rz[:H]), sigmoid(g[H:2H] + gh_rz[H:])`` for one row."""
-    hidden = r.shape[0]
-    for j in range(hidden):
-        r[j] = fast_sigmoid(g[j] + gh_rz[j])
-        z[j] = fast_sigmoid(g[hidden + j] + gh_rz[hidden + j])
-
-
-@njit(**JIT_OPTIONS)
-def _candidate_after(g, gh, r, n, a):
-    """reset_after: ``a = gh[2H:]`` (= W_hn h + b_hn), ``n = tanh(g[2H:] + r * a)``."""
-    hidden = n.shape[0]
-    for j in range(hidden):
-        a[j] = gh[2 * hidden + j]
-        n[j] = fast_tanh(g[2 * hidden + j] + r[j] * a[j])
-
-
-@njit(**JIT_OPTIONS)
-def _candidate_before(g, gh_n, n):
-    """reset_before: ``n = tanh(g[2H:] + gh_n)`` (``gh_n = W_hn (r * h)``, ``b_hn`` in ``g``)."""
-    hidden = n.shape[0]
-    for j in range(hidden):
-        n[j] = fast_tanh(g[2 * hidden + j] + gh_n[j])
-
-
-@njit(**JIT_OPTIONS)
-def _blend(h, z, n, out):
-    """``out = n + z * (h - n)``; ``out`` may be ``h``."""
-    for j in range(h.shape[0]):
-        out[j] = n[j] + z[j] * (h[j] - n[j])
-
-
-@njit(**JIT_OPTIONS)
-def _cell_rows(g, h, out, wt_a, b_a, wt_b, zeros, reset_after, active, gh, gh_n, r, z, n, a):
-    """One GRU step for the rows ``b`` with ``active[b]`` (``g[b]`` is their (3H,) projection).
-
-    ``h`` (B, H) previous states, ``out`` (B, H) new states (may be ``h``), ``gh`` (B, 3H or
-    2H) = ``h @ wt_a + b_a``, ``gh_n``/``r``/``z``/``n``/``a`` (B, H) receive the
-    intermediates; ``zeros`` (H,). ``g`` is indexed ``g[b]`` so it may be a per-row gather.
-    """
-    rows = h.shape[0]
-    matmul_bias(h, wt_a, b_a, gh)
-    if reset_after:
-        for b in range(rows):
-            if active[b]:
-                _rz_gates(g[b], gh[b], r[b], z[b])
-                _candidate_after(g[b], gh[b], r[b], n[b], a[b])
-    else:
-        for b in range(rows):
-            if active[b]:
-                _rz_gates(g[b], gh[b], r[b], z[b])
-                for j in range(h.shape[1]):
-                    a[b, j] = r[b, j] * h[b, j]
-            else:
-                a[b, :] = 0
-        matmul_bias(a, wt_b, zeros, gh_n)
-        for b in range(rows):
-            if active[b]:
-                _candidate_before(g[b], gh_n[b], n[b])
-    for b in range(rows):
-        if active[b]:
-            _blend(h[b], z[b], n[b], out[b])
+__all__ = ["JIT_OPTIONS", "forward_sequence", "stream_step"]
 
 
 @njit(**JIT_OPTIONS)
 def forward_sequence(
-    gi, h0, wt_a, b_a, wt_b, lengths, reverse, reset_after, out, h, scratch, saved
-):
-    """Run the recurrence over ``gi`` (T, B, 3H) from ``h0`` (B, H).
+    x, h0, weights, table_i, table_a, table_b, bias_i, bias_a, zeros, lengths, reverse,
+    reset_after, gi, out, h, gh, q, saved,
+):  # fmt: skip
+    """Run a GRU layer over ``x`` (T, B, I) from ``h0`` (B, H), with FTZ/DAZ set.
 
-    ``out`` (T, B, H) receives the outputs (zeros past each length), ``h`` (B, H) the final
-    state. ``wt_a``, ``b_a``, ``wt_b``: see the module docstring. ``scratch`` is
-    ``(gather (B, 3H), gh (B, wt_a.shape[1]), gh_n (B, H), zeros (H,), gates (4, B, H))``.
-    ``saved`` is (5, T, B, H) to store ``h_prev, r, z, n, a`` at each row's time index (for
-    the backward pass; zeros past each length), or (5, 0, B, H) not to store.
+    First ``gi`` (T, B, 3, Hv) = ``x @ W_ih^T + bias_i`` for all steps (table ``i``; ``bias_i``
+    (3Hv,) is ``b_ih`` plus the foldable part of ``b_hh``), then the recurrence. ``out``
+    (T, B, H) receives the outputs (zeros past each length), ``h`` (B, H) the final state.
+    ``weights``, ``table_a``, ``table_b`` (empty for reset_after): the packed panels of the
+    module docstring; ``bias_a`` (3Hv,) table ``a``'s initial value ``[0, 0, b_hn]`` (zeros
+    for reset_before), ``zeros`` (3Hv,). Scratch: ``gh`` (B, 3, Hv), ``q`` (B, H). ``saved``
+    is (5, T, B, H) to store ``h_prev, r, z, n, a`` at each row's time index (for the backward
+    pass; zeros past each length), or (5, 0, B, H) not to store.
+
+    Every array is indexed with whole indices only (``gi[t, b, g, j]``, no per-row views), so
+    that the gate loops vectorise and no reference count is touched per row.
     """
-    steps, rows, _ = gi.shape
+    steps, rows = gi.shape[0], gi.shape[1]
+    hv = gh.shape[2]
+    previous_csr = ftz_enter()
+    inputs = x.shape[2]
+    n_i = table_i.shape[0] // TABLE_WIDTH
+    run_panels(
+        x.reshape(steps * rows * inputs), 0, inputs, steps * rows, weights, table_i, 0, n_i,
+        bias_i, 0, 0, gi.reshape(steps * rows * 3 * hv), 0, 3 * hv, False,
+    )  # fmt: skip
+    _recurrence(
+        gi, h0, weights, table_a, table_b, bias_a, zeros, lengths, reverse, reset_after, out, h,
+        gh, q, saved,
+    )  # fmt: skip
+    ftz_leave(previous_csr)
+
+
+@njit(**JIT_OPTIONS)
+def _recurrence(
+    gi, h0, weights, table_a, table_b, bias_a, zeros, lengths, reverse, reset_after,
+    out, h, gh, q, saved,
+):  # fmt: skip
+    """The time loop of :func:`forward_sequence` (``gi`` given)."""
+    steps, rows = gi.shape[0], gi.shape[1]
     hidden = h0.shape[1]
+    hv = gh.shape[2]
     store = saved.shape[1] > 0
-    gather, gh, gh_n, zeros, gates = scratch
-    r, z, n, a = gates[0], gates[1], gates[2], gates[3]
-    active = lengths > -1  # (B,) booleans, rewritten every step
+    n_a = table_a.shape[0] // TABLE_WIDTH
+    n_b = table_b.shape[0] // TABLE_WIDTH
+    h_flat = h.reshape(rows * hidden)
+    q_flat = q.reshape(rows * hidden)
+    gh_flat = gh.reshape(rows * 3 * hv)
     for b in range(rows):
         for j in range(hidden):
             h[b, j] = h0[b, j]
         for t in range(lengths[b], steps):
-            for j in range(hidden):
-                out[t, b, j] = 0
+            out[t, b, :] = 0
             if store:
-                for k in range(5):
-                    for j in range(hidden):
-                        saved[k, t, b, j] = 0
-    for s in range(steps):
-        any_active = False
-        for b in range(rows):
-            active[b] = s < lengths[b]
-            if active[b]:
-                any_active = True
+                saved[:, t, b, :] = 0
+    longest = lengths.max() if rows > 0 else 0
+    for s in range(min(steps, longest)):
+        flip = s % 2 == 1
+        run_panels(
+            h_flat, 0, hidden, rows, weights, table_a, 0, n_a, bias_a, 0, 0, gh_flat, 0, 3 * hv,
+            flip,
+        )  # fmt: skip
+        if not reset_after:  # gh[:, 0] <- r, gh[:, 1] <- z, q = r * h; then gh[:, 2] = q W_hn^T
+            for b in range(rows):
                 t = lengths[b] - 1 - s if reverse else s
-                for j in range(3 * hidden):
-                    gather[b, j] = gi[t, b, j]
-                if store:
-                    for j in range(hidden):
-                        saved[0, t, b, j] = h[b, j]
-        if not any_active:
-            break
-        _cell_rows(gather, h, h, wt_a, b_a, wt_b, zeros, reset_after, active, gh, gh_n, r, z, n, a)
-        for b in range(rows):
-            if active[b]:
-                t = lengths[b] - 1 - s if reverse else s
+                t = min(max(t, 0), steps - 1)  # rows past their length: any valid row of gi
                 for j in range(hidden):
-                    out[t, b, j] = h[b, j]
-                if store:
-                    for j in range(hidden):
-                        saved[1, t, b, j] = r[b, j]
-                        saved[2, t, b, j] = z[b, j]
-                        saved[3, t, b, j] = n[b, j]
-                        saved[4, t, b, j] = a[b, j]
+                    r = fast_sigmoid(gi[t, b, 0, j] + gh[b, 0, j])
+                    gh[b, 0, j] = r
+                    gh[b, 1, j] = fast_sigmoid(gi[t, b, 1, j] + gh[b, 1, j])
+                    q[b, j] = r * h[b, j]
+            run_panels(
+                q_flat, 0, hidden, rows, weights, table_b, 0, n_b, zeros, 0, 0, gh_flat, 0,
+                3 * hv, flip,
+            )  # fmt: skip
+        for b in range(rows):
+            if s >= lengths[b]:
+                continue
+            t = lengths[b] - 1 - s if reverse else s
+            if store:
+                for j in range(hidden):
+                    saved[0, t, b, j] = h[b, j]
+            if reset_after and store:
+                for j in range(hidden):
+                    r = fast_sigmoid(gi[t, b, 0, j] + gh[b, 0, j])
+                    z = fast_sigmoid(gi[t, b, 1, j] + gh[b, 1, j])
+                    n = fast_tanh(gi[t, b, 2, j] + r * gh[b, 2, j])
+                    out[t, b, j] = n + z * (h[b, j] - n)
+                    saved[1, t, b, j] = r
+                    saved[2, t, b, j] = z
+                    saved[3, t, b, j] = n
+                    saved[4, t, b, j] = gh[b, 2, j]
+            elif reset_after:
+                for j in range(hidden):
+                    r = fast_sigmoid(gi[t, b, 0, j] + gh[b, 0, j])
+                    z = fast_sigmoid(gi[t, b, 1, j] + gh[b, 1, j])
+                    n = fast_tanh(gi[t, b, 2, j] + r * gh[b, 2, j])
+                    out[t, b, j] = n + z * (h[b, j] - n)
+            elif store:
+                for j in range(hidden):
+                    n = fast_tanh(gi[t, b, 2, j] + gh[b, 2, j])
+                    out[t, b, j] = n + gh[b, 1, j] * (h[b, j] - n)
+                    saved[1, t, b, j] = gh[b, 0, j]
+                    saved[2, t, b, j] = gh[b, 1, j]
+                    saved[3, t, b, j] = n
+                    saved[4, t, b, j] = q[b, j]
+            else:
+                for j in range(hidden):
+                    n = fast_tanh(gi[t, b, 2, j] + gh[b, 2, j])
+                    out[t, b, j] = n + gh[b, 1, j] * (h[b, j] - n)
+            for j in range(hidden):
+                h[b, j] = out[t, b, j]
+
+
+# ----------------------------------------------------------------------------- streaming step
+# ``buf`` (uint8) = int64 metadata, then (64-byte aligned) the float section. Metadata:
+META_INPUT, META_HIDDEN, META_ROWS, META_RESET_AFTER, META_HV, META_NA, META_NB = range(7)
+META_FLIP, META_FLOATS, META_BIAS, META_ZEROS, META_V, META_ACC, META_Q = range(7, 14)
+META_SIZE = 16  # then the tables a and b (TABLE_WIDTH int64 per panel; offsets into floats)
+BAD_X, BAD_H, BAD_OUT, NEW_BATCH = 1, 2, 3, 4
+
+
+def _floats(buf, like):  # pragma: no cover - replaced by the overload inside numba
+    raise NotImplementedError
+
+
+@overload(_floats, inline="always")
+def _floats_overload(buf, like):
+    if like.dtype == types.float32:
+        return lambda buf, like: buf.view(np.float32)
+    if like.dtype == types.float64:
+        return lambda buf, like: buf.view(np.float64)
+    return None
+
+
+def _rows(array):  # pragma: no cover - replaced by the overload inside numba
+    raise NotImplementedError
+
+
+@overload(_rows, inline="always")
+def _rows_overload(array):
+    """Rows of a 1-D (one row) or 2-D array, without a reshape (which would allocate)."""
+    if isinstance(array, types.Array) and array.ndim == 1:
+        return lambda array: 1
+    if isinstance(array, types.Array) and array.ndim == 2:
+        return lambda array: array.shape[0]
+    return None
+
+
+def _cols(array):  # pragma: no cover - replaced by the overload inside numba
+    raise NotImplementedError
+
+
+@overload(_cols, inline="always")
+def _cols_overload(array):
+    if isinstance(array, types.Array) and array.ndim in (1, 2):
+        return lambda array: array.shape[array.ndim - 1]
+    return None
+
+
+def _at(array, row, col):  # pragma: no cover - replaced by the overload inside numba
+    raise NotImplementedError
+
+
+@overload(_at, inline="always")
+def _at_overload(array, row, col):
+    """``array[col]`` (1-D) or ``array[row, col]`` (2-D)."""
+    if isinstance(array, types.Array) and array.ndim == 1:
+        return lambda array, row, col: array[col]
+    if isinstance(array, types.Array) and array.ndim == 2:
+        return lambda array, row, col: array[row, col]
+    return None
+
+
+def _put(array, row, col, value):  # pragma: no cover - replaced by the overload inside numba
+    raise NotImplementedError
+
+
+@overload(_put, inline="always")
+def _put_overload(array, row, col, value):
+    if isinstance(array, types.Array) and array.ndim == 1:
+
+        def put1(array, row, col, value):
+            array[col] = value
+
+        return put1
+    if isinstance(array, types.Array) and array.ndim == 2:
+
+        def put2(array, row, col, value):
+            array[row, col] = value
+
+        return put2
+    return None
 
 
 @njit(**JIT_OPTIONS)
-def step(x, h, out, wt_ih, b_gi, wt_a, b_a, wt_b, reset_after, scratch, gates, active):
-    """One streaming step for all rows: ``x`` (B, I), ``h`` (B, H) -> ``out`` (B, H).
+def stream_step(x, h, out, buf):
+    """One step ``out = GRU(x, h)`` for x (I,) or (B, I), h and out (H,) or (B, H).
 
-    ``out`` may be ``h``. ``scratch`` is ``(gi (B, 3H), gh (B, wt_a.shape[1]), gh_n (B, H),
-    zeros (H,))``, ``gates`` (4, B, H) receives r, z, n, a; ``active`` (B,) is all true.
-    ``b_gi`` (3H,) is ``b_ih`` plus the foldable part of ``b_hh``.
+    ``out`` may be ``h``. Returns 0, or a non-zero code when a shape does not match (``BAD_X``,
+    ``BAD_H``, ``BAD_OUT``) or the batch differs from the packed scratch (``NEW_BATCH``).
+    Apart from the two typed views of ``buf`` no view is made (each would cost a reference
+    count), and offsets are clamped at 0 so that LLVM knows no index wraps around (a negative
+    index would need a select per element and block the vectorisation of the gate loops).
     """
-    gi, gh, gh_n, zeros = scratch
-    matmul_bias(x, wt_ih, b_gi, gi)
-    _cell_rows(
-        gi, h, out, wt_a, b_a, wt_b, zeros, reset_after, active, gh, gh_n,
-        gates[0], gates[1], gates[2], gates[3],
+    meta = buf[: buf.shape[0] // 8 * 8].view(np.int64)
+    inputs, hidden, rows = meta[META_INPUT], meta[META_HIDDEN], meta[META_ROWS]
+    if x.ndim != h.ndim or _cols(x) != inputs:
+        return BAD_X
+    if _cols(h) != hidden or _rows(h) != _rows(x):
+        return BAD_H
+    if _rows(out) != _rows(h) or _cols(out) != hidden or out.ndim != h.ndim:
+        return BAD_OUT
+    if _rows(x) != rows:
+        return NEW_BATCH
+    hv, n_a, n_b = max(meta[META_HV], 0), meta[META_NA], meta[META_NB]
+    flip = meta[META_FLIP] != 0
+    meta[META_FLIP] = 0 if flip else 1
+    fl = _floats(buf[meta[META_FLOATS] :], x)
+    table = meta[META_SIZE : META_SIZE + (n_a + n_b) * TABLE_WIDTH]
+    width = inputs + hidden
+    v_at, acc_at, q_at = max(meta[META_V], 0), max(meta[META_ACC], 0), max(meta[META_Q], 0)
+    for b in range(rows):
+        row_at = v_at + b * width
+        for k in range(inputs):
+            fl[row_at + k] = _at(x, b, k)
+        row_at += inputs
+        for j in range(hidden):
+            fl[row_at + j] = _at(h, b, j)
+    run_panels(
+        fl, v_at, width, rows, fl, table, 0, n_a, fl, meta[META_BIAS], 0, fl, acc_at, 4 * hv,
+        flip,
     )  # fmt: skip
+    if n_b > 0:  # reset_before: gh_n = (r * h) @ W_hn^T
+        for b in range(rows):
+            r_at, h_at, o_at = acc_at + b * 4 * hv, v_at + b * width + inputs, q_at + b * hidden
+            for j in range(hidden):
+                fl[o_at + j] = fast_sigmoid(fl[r_at + j]) * fl[h_at + j]
+        run_panels(
+            fl, q_at, hidden, rows, fl, table, n_a, n_a + n_b, fl, meta[META_ZEROS], 0, fl,
+            acc_at, 4 * hv, flip,
+        )  # fmt: skip
+    reset_after = meta[META_RESET_AFTER] != 0
+    for b in range(rows):
+        r_at = acc_at + b * 4 * hv
+        z_at, ghn_at, gin_at = r_at + hv, r_at + 2 * hv, r_at + 3 * hv
+        h_at = v_at + b * width + inputs
+        if reset_after:
+            for j in range(hidden):
+                r = fast_sigmoid(fl[r_at + j])
+                z = fast_sigmoid(fl[z_at + j])
+                n = fast_tanh(fl[gin_at + j] + r * fl[ghn_at + j])
+                _put(out, b, j, n + z * (fl[h_at + j] - n))
+        else:
+            for j in range(hidden):
+                z = fast_sigmoid(fl[z_at + j])
+                n = fast_tanh(fl[gin_at + j] + fl[ghn_at + j])
+                _put(out, b, j, n + z * (fl[h_at + j] - n))
+    return 0
+
+
+@njit(**JIT_OPTIONS)
+def stream_step_inplace(x, h, buf):
+    """``stream_step(x, h, h, buf)`` with one argument less to dispatch."""
+    return stream_step(x, h, h, buf)

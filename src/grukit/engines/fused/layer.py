@@ -1,12 +1,13 @@
-"""The fused engine's ``gru_layer``: numba recurrence, PyTorch GEMMs, a custom autograd Function.
+"""The fused engine's ``gru_layer``: numba forward and backward, a custom autograd Function.
 
-Forward: ``gi = x W_ih^T + b`` for all steps in ONE ``torch.addmm`` (MKL), then the recurrence in
-one numba call (``_kernels.forward_sequence``). When a gradient is needed the forward also keeps
-``h_prev, r, z, n, a`` per step (5 T B H floats) and the backward runs
-``_backward.backward_sequence`` followed by one GEMM per weight (``dW_ih = dGI^T X``,
-``dW_hh = dGH^T H_prev``, ``d_x = dGI W_ih``) and sums for the biases. Both passes run inside
-:func:`grukit.runtime.flush_denormals` (the backward on every worker thread too), so vanishing
-gradients never reach the slow subnormal path.
+Forward: ONE numba call (``_kernels.forward_sequence``) computes the input projection of all
+steps and runs the recurrence, with the weights packed into register-blocked panels
+(``_panels``, ``_packing``) at each call. When a gradient is needed it also keeps
+``h_prev, r, z, n, a`` per step (5 T B H floats); the backward is ONE numba call
+(``_backward.backward_sequence``) that produces ``d_x``, ``d_h0`` and every weight and bias
+gradient. No BLAS or PyTorch GEMM runs inside. Both kernels set FTZ/DAZ on their own thread for
+their duration (``_panels.ftz_enter``), so vanishing gradients never reach the slow subnormal
+path; the floating-point environment is restored on return.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from grukit.engines.fused import _backward, _kernels
-from grukit.runtime.denormals import flush_denormals
+from grukit.engines.fused import _backward, _kernels, _packing, _panels
 from grukit.runtime.threads import apply_env_threads
 
 SUPPORTED_DTYPES = (torch.float32, torch.float64)
@@ -40,24 +40,70 @@ def unsupported_reason(
     return None
 
 
-def pack_recurrent(weight_hh: Tensor, bias_hh: Tensor | None, reset_after: bool):
-    """The kernels' recurrent operands ``(wt_a, b_a, wt_b)`` (see ``_kernels``), as arrays.
+def pack_forward(weight_ih, weight_hh, bias_ih, bias_hh, reset_after: bool, rows: int):
+    """The operands of ``_kernels.forward_sequence``, packed for ``rows`` rows per step.
 
-    reset_after: ``(W_hh^T (H, 3H), [0, 0, b_hn], empty (H, 0))``; reset_before:
-    ``(W_hh[:2H]^T (H, 2H), zeros (2H,), W_hh[2H:]^T (H, H))``.
+    Returns ``(weights, table_i, table_a, table_b, bias_i, bias_a, zeros)``. Table ``i`` is
+    ``W_ih^T`` (I, 3H) into the gate blocks r, z, n (``bias_i`` = ``b_ih`` + ``b_hh[:2H]``, and
+    ``b_hn`` too for reset_before). reset_after: table ``a`` is ``W_hh^T`` (H, 3H) into r, z, n
+    with ``bias_a = [0, 0, b_hn]``, table ``b`` empty; reset_before: ``a`` is ``W_h[rz]^T``
+    into r, z (``bias_a = 0``) and ``b`` is ``W_hn^T`` into the n block. Arguments: tensors
+    (biases may be None).
     """
-    hidden = weight_hh.shape[1]
-    w = weight_hh.detach()
+    w_ih, w_hh = weight_ih.detach().numpy(), weight_hh.detach().numpy()
+    hidden = w_hh.shape[1]
+    dtype = w_hh.dtype
+    hv = _packing.padded(hidden, dtype)
+    groups = [_packing.gate_groups(w_ih.T, 3, 0, 0, hidden, dtype)]
     if reset_after:
-        b_a = torch.zeros(3 * hidden, dtype=w.dtype)
-        if bias_hh is not None:
-            b_a[2 * hidden :] = bias_hh.detach()[2 * hidden :]
-        return w.t().contiguous().numpy(), b_a.numpy(), np.empty((hidden, 0), w.numpy().dtype)
-    return (
-        w[: 2 * hidden].t().contiguous().numpy(),
-        np.zeros(2 * hidden, w.numpy().dtype),
-        w[2 * hidden :].t().contiguous().numpy(),
-    )
+        groups += [_packing.gate_groups(w_hh.T, 3, 0, 0, hidden, dtype), []]
+    else:
+        groups += [
+            _packing.gate_groups(w_hh[: 2 * hidden].T, 2, 0, 0, hidden, dtype),
+            [(w_hh[2 * hidden :].T, 0, 2 * hv)],
+        ]
+    nvmax = [4, _packing.nvmax_for(rows), _packing.nvmax_for(rows)]
+    weights, (table_i, table_a, table_b) = _packing.pack_tables(groups, dtype, nvmax)
+    bias_i, bias_a = np.zeros((3, hv), dtype), np.zeros((3, hv), dtype)
+    if bias_ih is not None:
+        bias_i[:, :hidden] = bias_ih.detach().numpy().reshape(3, hidden)
+    if bias_hh is not None:
+        b_hh = bias_hh.detach().numpy().reshape(3, hidden)
+        bias_i[:2, :hidden] += b_hh[:2]
+        if reset_after:
+            bias_a[2, :hidden] = b_hh[2]
+        else:
+            bias_i[2, :hidden] += b_hh[2]
+    zeros = np.zeros(3 * hv, dtype)
+    return weights, table_i, table_a, table_b, bias_i.ravel(), bias_a.ravel(), zeros
+
+
+def _gate_rows(weight: np.ndarray, gates: int, hv: int) -> np.ndarray:
+    """``weight`` (gates * H, K) with each gate's rows padded to ``hv`` (zero rows)."""
+    hidden = weight.shape[0] // gates
+    if hv == hidden:
+        return weight
+    padded = np.zeros((gates, hv, weight.shape[1]), weight.dtype)
+    padded[:, :hidden] = weight.reshape(gates, hidden, -1)
+    return padded.reshape(gates * hv, -1)
+
+
+def pack_backward(weight_ih: Tensor, weight_hh: Tensor, reset_after: bool, rows: int):
+    """The operands of ``_backward.backward_sequence``: ``(weights, table, split, table_x,
+    zeros)`` (products with K in padded gate blocks, see there)."""
+    w_ih, w_hh = weight_ih.detach().numpy(), weight_hh.detach().numpy()
+    hidden = w_hh.shape[1]
+    dtype = w_hh.dtype
+    hv = _packing.padded(hidden, dtype)
+    if reset_after:
+        groups = [[(_gate_rows(w_hh, 3, hv), 0, 0)], []]
+    else:
+        groups = [[(w_hh[2 * hidden :], 0, 0)], [(_gate_rows(w_hh[: 2 * hidden], 2, hv), 0, 0)]]
+    groups.append([(_gate_rows(w_ih, 3, hv), 0, 0)])
+    weights, tables = _packing.pack_tables(groups, dtype, _packing.nvmax_for(rows))
+    split = tables[0].size // _panels.TABLE_WIDTH
+    width = max(hv, _packing.padded(w_ih.shape[1], dtype))
+    return weights, np.concatenate(tables[:2]), split, tables[2], np.zeros(width, dtype)
 
 
 def folded_input_bias(
@@ -76,39 +122,33 @@ def folded_input_bias(
 def _forward(
     x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh, lengths, reverse, reset_after, store
 ):
-    """Run the forward pass on detached tensors; return ``(out, h_n, saved or None)``."""
-    steps, batch, input_size = x_tm.shape
+    """Run the forward pass on detached tensors; return ``(out, h_n, saved or None)``.
+
+    One numba call does everything, FTZ/DAZ included (``_kernels.forward_sequence``).
+    """
+    steps, batch, _ = x_tm.shape
     hidden = weight_hh.shape[1]
     dtype = x_tm.dtype
-    bias = folded_input_bias(bias_ih, bias_hh, hidden, reset_after, x_tm)
-    gi = torch.addmm(bias, x_tm.reshape(steps * batch, input_size), weight_ih.detach().t())
-    wt_a, b_a, wt_b = pack_recurrent(weight_hh, bias_hh, reset_after)
+    packed = pack_forward(weight_ih, weight_hh, bias_ih, bias_hh, reset_after, batch)
+    hv = packed[-1].shape[0] // 3
     out = torch.empty(steps, batch, hidden, dtype=dtype)
     h_n = torch.empty(batch, hidden, dtype=dtype)
     saved = torch.empty(5, steps if store else 0, batch, hidden, dtype=dtype)
-    np_dtype = out.numpy().dtype
-    scratch = (
-        np.empty((batch, 3 * hidden), np_dtype),
-        np.empty((batch, wt_a.shape[1]), np_dtype),
-        np.empty((batch, hidden), np_dtype),
-        np.zeros(hidden, np_dtype),
-        np.empty((4, batch, hidden), np_dtype),
+    np_dtype = packed[0].dtype
+    _kernels.forward_sequence(
+        x_tm.detach().contiguous().numpy(),
+        h0.detach().contiguous().numpy(),
+        *packed,
+        lengths,
+        reverse,
+        reset_after,
+        np.empty((steps, batch, 3, hv), np_dtype),
+        out.numpy(),
+        h_n.numpy(),
+        np.empty((batch, 3, hv), np_dtype),
+        np.zeros((batch, hidden), np_dtype),
+        saved.numpy(),
     )
-    with flush_denormals(workers=False):
-        _kernels.forward_sequence(
-            gi.view(steps, batch, 3 * hidden).numpy(),
-            h0.detach().contiguous().numpy(),
-            wt_a,
-            b_a,
-            wt_b,
-            lengths,
-            reverse,
-            reset_after,
-            out.numpy(),
-            h_n.numpy(),
-            scratch,
-            saved.numpy(),
-        )
     return out, h_n, (saved if store else None)
 
 
@@ -137,64 +177,58 @@ class FusedGRUFunction(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, d_out, d_h_n):
         x_tm, weight_ih, weight_hh, saved = ctx.saved_tensors
-        steps, batch, input_size = x_tm.shape
+        steps, batch, inputs = x_tm.shape
         hidden = weight_hh.shape[1]
         dtype = x_tm.dtype
         reset_after = ctx.reset_after
-        d_out = torch.zeros(steps, batch, hidden, dtype=dtype) if d_out is None else d_out
+        if d_out is None:
+            d_out = torch.zeros(steps, batch, hidden, dtype=dtype)
         dh = torch.zeros(batch, hidden, dtype=dtype)
         if d_h_n is not None:
             dh.copy_(d_h_n)
-        d_gi = torch.empty(steps, batch, 3 * hidden, dtype=dtype)
-        d_gh = torch.empty(steps if reset_after else 0, batch, 3 * hidden, dtype=dtype)
-        w_hh = weight_hh.detach().contiguous()
-        np_dtype = dh.numpy().dtype
-        scratch = (
-            np.empty((batch, 3 * hidden), np_dtype),
-            np.empty((batch, 2 * hidden), np_dtype),
-            np.empty((batch, hidden), np_dtype),
-            np.empty((batch, hidden), np_dtype),
-            np.zeros(3 * hidden, np_dtype),
+        weights, table, split, table_x, zeros = pack_backward(
+            weight_ih, weight_hh, reset_after, batch
         )
+        np_dtype = weights.dtype
+        hv = _packing.padded(hidden, np_dtype)
+        iv = _packing.padded(inputs, np_dtype)
+        d_x = torch.empty(steps, batch, inputs, dtype=dtype)
+        dwh = np.zeros((hidden, 3, hv), np_dtype)
+        dwi = np.zeros((inputs, 3, hv), np_dtype)
+        db_i, db_h = np.zeros((3, hv), np_dtype), np.zeros((3, hv), np_dtype)
+        scratch = (
+            np.zeros((batch, 3, hv), np_dtype),
+            np.zeros((batch, 3, hv), np_dtype),
+            np.empty((batch, hidden), np_dtype),
+            np.empty((batch, inputs), np_dtype),
+            np.zeros((batch, hidden), np_dtype),
+            np.zeros((batch, hidden), np_dtype),
+            np.empty((batch, hv), np_dtype),
+            np.empty((batch, iv), np_dtype),
+        )
+        _backward.backward_sequence(
+            d_out.contiguous().numpy(), dh.numpy(), saved.numpy(),
+            x_tm.detach().contiguous().numpy(), weights, table, split, table_x, zeros,
+            ctx.lengths, ctx.reverse, reset_after, d_x.numpy(), dwh, dwi, db_i.reshape(-1),
+            db_h.reshape(-1), scratch,
+        )  # fmt: skip
         needs = ctx.needs_input_grad
-        with flush_denormals():
-            _backward.backward_sequence(
-                d_out.contiguous().numpy(),
-                dh.numpy(),
-                saved.numpy(),
-                w_hh.numpy(),
-                w_hh[: 2 * hidden].numpy(),
-                w_hh[2 * hidden :].numpy(),
-                ctx.lengths,
-                ctx.reverse,
-                reset_after,
-                d_gi.numpy(),
-                d_gh.numpy(),
-                scratch,
-            )
-            d_gi2 = d_gi.view(steps * batch, 3 * hidden)
-            x2 = x_tm.detach().reshape(steps * batch, input_size)
-            h_prev = saved[0].view(steps * batch, hidden)
-            d_x = d_w_ih = d_w_hh = d_b_ih = d_b_hh = None
-            if needs[0]:
-                d_x = torch.mm(d_gi2, weight_ih.detach()).view(steps, batch, input_size)
-            if needs[2]:
-                d_w_ih = torch.mm(d_gi2.t(), x2)
-            if needs[3]:
-                if reset_after:
-                    # dGH = [dr_pre, dz_pre, da]: one product for all three gate blocks.
-                    d_w_hh = torch.mm(d_gh.view(steps * batch, 3 * hidden).t(), h_prev)
-                else:
-                    d_w_hh = torch.empty_like(weight_hh)
-                    torch.mm(d_gi2[:, : 2 * hidden].t(), h_prev, out=d_w_hh[: 2 * hidden])
-                    a_prev = saved[4].view(steps * batch, hidden)
-                    torch.mm(d_gi2[:, 2 * hidden :].t(), a_prev, out=d_w_hh[2 * hidden :])
-            if ctx.has_bias[0] and needs[4]:
-                d_b_ih = d_gi2.sum(0)
-            if ctx.has_bias[1] and needs[5]:
-                d_b_hh = (d_gh if reset_after else d_gi).view(steps * batch, 3 * hidden).sum(0)
-        d_h0 = dh if needs[1] else None
-        return d_x, d_h0, d_w_ih, d_w_hh, d_b_ih, d_b_hh, None, None, None
+
+        def unpad(array):  # (K, 3, Hv) transposed gradient -> (3H, K)
+            return torch.from_numpy(np.ascontiguousarray(array[:, :, :hidden].transpose(1, 2, 0)))
+
+        d_w_ih = unpad(dwi).view(3 * hidden, inputs) if needs[2] else None
+        d_w_hh = unpad(dwh).view(3 * hidden, hidden) if needs[3] else None
+        d_b_ih = d_b_hh = None
+        if ctx.has_bias[0] and needs[4]:
+            d_b_ih = torch.from_numpy(np.ascontiguousarray(db_i[:, :hidden]).reshape(-1))
+        if ctx.has_bias[1] and needs[5]:
+            source = db_h if reset_after else db_i
+            d_b_hh = torch.from_numpy(np.ascontiguousarray(source[:, :hidden]).reshape(-1))
+        return (
+            d_x if needs[0] else None, dh if needs[1] else None, d_w_ih, d_w_hh, d_b_ih, d_b_hh,
+            None, None, None,
+        )  # fmt: skip
 
 
 def _check_tensor(value, name: str, ndim: int, dtype: torch.dtype | None) -> Tensor:

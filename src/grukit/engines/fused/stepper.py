@@ -1,84 +1,24 @@
 """Streaming: one GRU step per call, allocation-free, for small batches (e.g. B = 1).
 
-Per call the Python side does a handful of attribute lookups and ONE numba call; the weights are
-packed once (transposed so every mat-vec streams contiguous rows) and all scratch buffers are
-preallocated. Pass ``out=h`` to update the state in place without allocating anything.
+Per call the Python side does a few type checks and ONE numba call with three or four array
+arguments (numba's dispatch costs about 0.04 us per argument): the weights, their panel tables,
+the biases and all scratch live in a single 64-byte aligned byte buffer (layout in
+``_kernels``), packed once. The input and recurrent projections are one fused product per step
+(``_kernels.stream_step``). Pass ``out=h`` to update the state in place without allocating.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from numba import njit, types
-from numba.extending import overload
 
-from grukit.engines.fused import _kernels
-from grukit.engines.fused.layer import folded_input_bias, pack_recurrent
+from grukit.engines.fused import _kernels, _packing, _panels
+from grukit.engines.fused.layer import folded_input_bias
 
-_BAD_X, _BAD_H, _BAD_OUT, _NEW_BATCH = 1, 2, 3, 4
-
-
-def _as_2d(array):  # pragma: no cover - replaced by the overload inside numba
-    raise NotImplementedError
-
-
-@overload(_as_2d, inline="always")
-def _as_2d_overload(array):
-    if isinstance(array, types.Array) and array.ndim == 2:
-        return lambda array: array
-    if isinstance(array, types.Array) and array.ndim == 1:
-        return lambda array: array.reshape((1, array.shape[0]))
-    return None
-
-
-@njit(**_kernels.JIT_OPTIONS)
-def _stream_step(x, h, out, packed, layout):
-    """Check shapes (return a non-zero code on mismatch), then run ``_kernels.step``.
-
-    ``packed`` holds, one after the other: ``W_ih^T`` (I, 3H), ``b_gi`` (3H,), ``wt_a``
-    (H, A), ``b_a`` (A,), ``wt_b`` (H, C), zeros (H,) (``_kernels`` module docstring: A = 3H,
-    C = 0 for reset_after, A = 2H, C = H otherwise), then the scratch ``gi`` (B, 3H), ``gh``
-    (B, A), ``gh_n`` (B, H), ``gates`` (4, B, H). ``layout`` is ``[I, H, B, reset_after, A, C,
-    1 (x B: the active flags)]``. Five arguments keep numba's dispatch cost (about 0.07 us per
-    argument) low.
-    """
-    inputs, hidden, rows, cols_a, cols_b = layout[0], layout[1], layout[2], layout[4], layout[5]
-    x2 = _as_2d(x)
-    h2 = _as_2d(h)
-    o2 = _as_2d(out)
-    if x.ndim != h.ndim or x2.shape[1] != inputs:
-        return _BAD_X
-    if h2.shape[1] != hidden or h2.shape[0] != x2.shape[0]:
-        return _BAD_H
-    if o2.shape[0] != h2.shape[0] or o2.shape[1] != hidden or out.ndim != h.ndim:
-        return _BAD_OUT
-    if x2.shape[0] != rows:
-        return _NEW_BATCH
-    o = 0
-    wt_ih = packed[o : o + inputs * 3 * hidden].reshape((inputs, 3 * hidden))
-    o += inputs * 3 * hidden
-    b_gi = packed[o : o + 3 * hidden]
-    o += 3 * hidden
-    wt_a = packed[o : o + hidden * cols_a].reshape((hidden, cols_a))
-    o += hidden * cols_a
-    b_a = packed[o : o + cols_a]
-    o += cols_a
-    wt_b = packed[o : o + hidden * cols_b].reshape((hidden, cols_b))
-    o += hidden * cols_b
-    zeros = packed[o : o + hidden]
-    o += hidden
-    gi = packed[o : o + rows * 3 * hidden].reshape((rows, 3 * hidden))
-    o += rows * 3 * hidden
-    gh = packed[o : o + rows * cols_a].reshape((rows, cols_a))
-    o += rows * cols_a
-    gh_n = packed[o : o + rows * hidden].reshape((rows, hidden))
-    o += rows * hidden
-    gates = packed[o : o + 4 * rows * hidden].reshape((4, rows, hidden))
-    _kernels.step(
-        x2, h2, o2, wt_ih, b_gi, wt_a, b_a, wt_b, layout[3] != 0, (gi, gh, gh_n, zeros),
-        gates, layout[6 : 6 + rows],
-    )  # fmt: skip
-    return 0
+_BAD_X, _BAD_H, _BAD_OUT, _NEW_BATCH = (
+    _kernels.BAD_X, _kernels.BAD_H, _kernels.BAD_OUT, _kernels.NEW_BATCH,
+)  # fmt: skip
+_NDARRAY = np.ndarray
 
 
 def _as_array(value, name: str) -> np.ndarray:
@@ -152,11 +92,12 @@ class FusedStepper:
         like = torch.from_numpy(np.zeros(1, self.dtype))
         self.input_size, self.hidden_size = w_ih.shape[1], hidden
         self.reset_after = bool(reset_after)
-        self._wt_ih = np.ascontiguousarray(w_ih.astype(self.dtype).T)  # (I, 3H)
+        self._w_ih = w_ih.astype(self.dtype)
+        self._w_hh = w_hh.astype(self.dtype)
         self._b_gi = folded_input_bias(*biases, hidden, self.reset_after, like).numpy().copy()
-        self._recurrent = pack_recurrent(
-            torch.from_numpy(w_hh.astype(self.dtype)), biases[1], self.reset_after
-        )  # (wt_a, b_a, wt_b)
+        self._b_hn = np.zeros(hidden, self.dtype)
+        if self.reset_after and biases[1] is not None:
+            self._b_hn[:] = biases[1].numpy()[2 * hidden :]
         self._allocate(batch_size)
 
     @classmethod
@@ -181,17 +122,56 @@ class FusedStepper:
         )
 
     def _allocate(self, batch_size: int) -> None:
-        """Pack weights and scratch for ``batch_size`` rows in one buffer (``_stream_step``)."""
+        """Pack weights, tables and scratch for ``batch_size`` rows in one buffer."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}")
-        hidden = self.hidden_size
-        wt_a, b_a, wt_b = self._recurrent
-        weights = [self._wt_ih, self._b_gi, wt_a, b_a, wt_b, np.zeros(hidden, self.dtype)]
-        scratch = np.zeros(batch_size * (3 * hidden + wt_a.shape[1] + 5 * hidden), self.dtype)
-        self._packed = np.concatenate([w.ravel() for w in weights] + [scratch])
-        layout = [self.input_size, hidden, batch_size, int(self.reset_after)]
-        layout += [wt_a.shape[1], wt_b.shape[1]] + [1] * batch_size
-        self._layout = np.array(layout, dtype=np.int64)
+        inputs, hidden, dtype = self.input_size, self.hidden_size, self.dtype
+        hv = _packing.padded(hidden, dtype)
+        w_ih, w_hh = self._w_ih, self._w_hh
+        # r and z read all of v = [x, h]: (I + H, 2H) as the transpose of [W_ih | W_hh] rows
+        rz = np.concatenate([w_ih[: 2 * hidden], w_hh[: 2 * hidden]], axis=1).T
+        table_a = _packing.gate_groups(rz, 2, 0, 0, hidden, dtype)
+        w_in, w_hn = w_ih[2 * hidden :].T, w_hh[2 * hidden :].T
+        if self.reset_after:
+            groups = [table_a + [(w_hn, inputs, 2 * hv), (w_in, 0, 3 * hv)], []]
+        else:
+            groups = [table_a + [(w_in, 0, 3 * hv)], [(w_hn, 0, 2 * hv)]]
+        weights, tables = _packing.pack_tables(groups, dtype, _packing.nvmax_for(batch_size))
+        bias = np.zeros(4 * hv, dtype)
+        for g, col in enumerate((0, hv, 3 * hv)):
+            bias[col : col + hidden] = self._b_gi[g * hidden : (g + 1) * hidden]
+        bias[2 * hv : 2 * hv + hidden] = self._b_hn
+
+        def whole(count: int) -> int:  # elements, rounded up to whole cache lines
+            return _packing.padded(count, np.uint8) // dtype.itemsize if count else 0
+
+        sizes = {
+            "bias": 4 * hv,
+            "zeros": 4 * hv,
+            "v": batch_size * (inputs + hidden),
+            "acc": batch_size * 4 * hv,
+            "q": batch_size * hidden,
+        }
+        offsets, cursor = {}, whole(weights.size * dtype.itemsize)
+        for name, count in sizes.items():
+            offsets[name] = cursor
+            cursor += whole(count * dtype.itemsize)
+        table = np.concatenate(tables)
+        meta = np.zeros(_kernels.META_SIZE + table.size, np.int64)
+        meta[_kernels.META_SIZE :] = table
+        floats_at = _packing.padded(meta.size * 8, np.uint8)
+        meta[: _kernels.META_Q + 1] = [
+            inputs, hidden, batch_size, int(self.reset_after), hv,
+            tables[0].size // _panels.TABLE_WIDTH, tables[1].size // _panels.TABLE_WIDTH, 0,
+            floats_at, offsets["bias"], offsets["zeros"], offsets["v"], offsets["acc"],
+            offsets["q"],
+        ]  # fmt: skip
+        buf = _packing.aligned_empty(floats_at + cursor * dtype.itemsize, np.uint8, zero=True)
+        buf[: meta.size * 8] = meta.view(np.uint8)
+        floats = buf[floats_at:].view(dtype)
+        floats[: weights.size] = weights
+        floats[offsets["bias"] : offsets["bias"] + bias.size] = bias
+        self._buf = buf
 
     def step(self, x, h, out=None):
         """One step: ``x`` (I,) or (B, I), ``h`` (H,) or (B, H) -> new state, shaped like ``h``.
@@ -200,24 +180,46 @@ class FusedStepper:
         accepted too (the result is then a tensor). ``out`` (shaped like ``h``) receives the
         result and may be ``h`` itself.
         """
-        as_tensor = type(h) is not np.ndarray and isinstance(h, torch.Tensor)
-        if type(x) is not np.ndarray or type(h) is not np.ndarray:
-            x, h = _as_array(x, "x"), _as_array(h, "h")
-            if out is not None:
+        if type(x) is _NDARRAY and type(h) is _NDARRAY:
+            dtype = self.dtype
+            if x.dtype is not dtype or h.dtype is not dtype:
+                self._check_dtypes(x, h)
+            if out is h:
+                code = _kernels.stream_step_inplace(x, h, self._buf)
+                if code:
+                    return self._retry(code, x, h, out)
+                return out
+            if out is None:
+                out = np.empty_like(h)
+            elif type(out) is not _NDARRAY:
                 out = _as_array(out, "out")
-        dtype = self.dtype
-        if x.dtype != dtype or h.dtype != dtype:
-            raise ValueError(f"`x` and `h` must have dtype {dtype}, got {x.dtype} and {h.dtype}")
-        if out is None:
-            out = np.empty_like(h)
-        code = _stream_step(x, h, out, self._packed, self._layout)
-        if code:
-            if code == _NEW_BATCH:
-                self._allocate(1 if x.ndim == 1 else x.shape[0])
-                code = _stream_step(x, h, out, self._packed, self._layout)
+            code = _kernels.stream_step(x, h, out, self._buf)
             if code:
-                self._raise(code, x, h, out)
+                return self._retry(code, x, h, out)
+            return out
+        as_tensor = isinstance(h, torch.Tensor)
+        x, h = _as_array(x, "x"), _as_array(h, "h")
+        out = np.empty_like(h) if out is None else _as_array(out, "out")
+        self._check_dtypes(x, h)
+        code = _kernels.stream_step(x, h, out, self._buf)
+        if code:
+            self._retry(code, x, h, out)
         return torch.from_numpy(out) if as_tensor else out
+
+    def _check_dtypes(self, x, h) -> None:
+        if x.dtype != self.dtype or h.dtype != self.dtype:
+            raise ValueError(
+                f"`x` and `h` must have dtype {self.dtype}, got {x.dtype} and {h.dtype}"
+            )
+
+    def _retry(self, code: int, x, h, out):
+        """A new batch size: repack the scratch and run again; otherwise raise."""
+        if code == _NEW_BATCH:
+            self._allocate(1 if x.ndim == 1 else x.shape[0])
+            code = _kernels.stream_step(x, h, out, self._buf)
+        if code:
+            self._raise(code, x, h, out)
+        return out
 
     __call__ = step
 
