@@ -24,6 +24,14 @@ _FUSABLE_DTYPES = (torch.float32, torch.float64)
 _VERSION = attrgetter("_version")
 
 
+def _step_inplace(x: np.ndarray, h: np.ndarray, buffer: np.ndarray) -> int:
+    from grukit.engines.fused.stepper import step_inplace_unchecked
+
+    global _step_inplace
+    _step_inplace = step_inplace_unchecked  # bind the kernel itself after the first call
+    return step_inplace_unchecked(x, h, buffer)
+
+
 @functools.cache
 def _fused_available() -> bool:
     from grukit.engines import fused
@@ -146,14 +154,25 @@ class GRUStreamer:
         # place (optimizer steps, load_state_dict): one C-level pass instead of a cache key.
         self._params = tuple(gru._parameters.values())
         self._version_sum = -1
-        self._steppers: list[Any] = []
+        self._kernel_args: list[tuple[np.ndarray, np.ndarray]] = []  # (buffer, layer state)
+        self._np_dtype = self.state.numpy().dtype if self._layer_states is not None else None
 
-    def _current_steppers(self) -> list[Any]:
-        total = sum(map(_VERSION, self._params))
-        if total != self._version_sum:
-            self._steppers = steppers_for(self.gru)
-            self._version_sum = total
-        return self._steppers
+    def _refresh(self) -> None:
+        """Re-pack the weights into one stepper per layer, sized for this batch."""
+        from grukit.engines.fused import FusedStepper
+
+        gru = self.gru
+        steppers = [
+            FusedStepper.from_module(gru, layer=layer, batch_size=self.batch_size)
+            for layer in range(gru.num_layers)
+        ]
+        assert self._layer_states is not None
+        self._steppers = steppers
+        self._kernel_args = [
+            (stepper.buffer, state)
+            for stepper, state in zip(steppers, self._layer_states, strict=True)
+        ]
+        self._version_sum = sum(map(_VERSION, self._params))
 
     def _fusable(self) -> bool:
         gru = self.gru
@@ -170,20 +189,46 @@ class GRUStreamer:
     def step(self, x_t: Any) -> Any:
         """Advance one step with ``x_t`` (B, I); returns the output (B, H) like ``x_t``'s kind.
 
-        Streaming is inference: no gradient flows through a streamer.
+        Streaming is inference: no gradient flows through a streamer. The fast path (NumPy
+        input of the parameters' dtype, a CPU module the fused engine serves) is one kernel call
+        per layer, with every check but the dtype done at construction.
         """
-        as_numpy = type(x_t) is np.ndarray
-        if x_t.shape != self._shape:
-            raise ValueError(f"`x_t` must have shape {self._shape}, got {tuple(x_t.shape)}")
-        layer_states = self._layer_states
-        if layer_states is not None and self._fusable():
-            layer_input = x_t if as_numpy else x_t.detach().cpu().numpy()
-            for stepper, state in zip(self._current_steppers(), layer_states, strict=True):
-                stepper.step(layer_input, state, out=state)
+        if (
+            type(x_t) is np.ndarray
+            and x_t.dtype is self._np_dtype
+            and not (self.gru.training and self.gru.dropout)
+        ):
+            if sum(map(_VERSION, self._params)) != self._version_sum:
+                self._refresh()
+            layer_input = x_t
+            for buffer, state in self._kernel_args:
+                if _step_inplace(layer_input, state, buffer):
+                    self._raise_for(layer_input)
                 layer_input = state
-            return layer_input if as_numpy else self._last_layer
+            return layer_input
+        return self._step_slow(x_t)
+
+    def _raise_for(self, x_t: np.ndarray) -> None:
+        shape = tuple(x_t.shape)
+        if shape != self._shape:
+            raise ValueError(f"`x_t` must have shape {self._shape}, got {shape}")
+        if not x_t.flags.c_contiguous:
+            raise ValueError("`x_t` must be C-contiguous (np.ascontiguousarray)")
+        raise RuntimeError(f"the fused streaming kernel refused x_t of shape {shape}")
+
+    def _step_slow(self, x_t: Any) -> Any:
+        as_numpy = isinstance(x_t, np.ndarray)
+        shape = tuple(x_t.shape) if hasattr(x_t, "shape") else type(x_t).__name__
+        if shape != self._shape:
+            raise ValueError(f"`x_t` must have shape {self._shape}, got {shape}")
+        gru = self.gru
+        if self._layer_states is not None and self._fusable() and not as_numpy:
+            x = x_t.detach().cpu().numpy()
+            if x.dtype == self._np_dtype:
+                self.step(np.ascontiguousarray(x))
+                return self._last_layer
         with torch.no_grad():
             x = torch.from_numpy(x_t) if as_numpy else x_t
-            _, new_state = self.gru.step(x, self.state)
+            _, new_state = gru.step(x, self.state)
             self.state.copy_(new_state)
         return self.state.numpy()[-1] if as_numpy else self._last_layer

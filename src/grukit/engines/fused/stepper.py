@@ -173,6 +173,11 @@ class FusedStepper:
         floats[offsets["bias"] : offsets["bias"] + bias.size] = bias
         self._buf = buf
 
+    @property
+    def buffer(self) -> np.ndarray:
+        """The packed weights, tables and scratch, for :func:`step_inplace_unchecked`."""
+        return self._buf
+
     def step(self, x, h, out=None):
         """One step: ``x`` (I,) or (B, I), ``h`` (H,) or (B, H) -> new state, shaped like ``h``.
 
@@ -235,3 +240,14 @@ class FusedStepper:
                 f"batch of `x`, got {h.shape} with x {x.shape}"
             )
         raise ValueError(f"`out` must have the shape of `h` {h.shape}, got {out.shape}")
+
+
+def step_inplace_unchecked(x: np.ndarray, h: np.ndarray, buffer: np.ndarray) -> int:
+    """``h <- GRUCell(x, h)`` with a stepper's :attr:`FusedStepper.buffer`: the bare kernel call.
+
+    For callers that already checked that ``x`` (B, I) and ``h`` (B, H) are C-contiguous NumPy
+    arrays of the stepper's dtype and batch size (``grukit.GRUStreamer`` does, once). Returns 0
+    on success and a non-zero code otherwise (wrong shapes, another batch size), leaving ``h``
+    unchanged: call :meth:`FusedStepper.step` then for the error message or the reallocation.
+    """
+    return _kernels.stream_step_inplace(x, h, buffer)
