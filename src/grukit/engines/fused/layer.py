@@ -78,6 +78,42 @@ def pack_forward(weight_ih, weight_hh, bias_ih, bias_hh, reset_after: bool, rows
     return weights, table_i, table_a, table_b, bias_i.ravel(), bias_a.ravel(), zeros
 
 
+class _PackCache:
+    """Packed forward operands of recent inference calls, reused only for bit-identical weights.
+
+    Re-packing costs 16-37 us per call (H = 32-128), as much as the whole recurrence of a short
+    sequence. A hit needs the same tensors (data pointers), shapes and options, and weights that
+    are *bitwise equal* to the copy kept at packing time (``np.array_equal``, 2-4 us): version
+    counters alone would miss in-place edits through ``.data`` or a NumPy view.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self.entries: dict[tuple, tuple[list[np.ndarray], tuple]] = {}
+
+    def get(self, tensors, reset_after: bool, rows: int):
+        arrays = [t.detach().numpy() for t in tensors if t is not None]
+        key = (
+            tuple(None if t is None else (t.data_ptr(), tuple(t.shape)) for t in tensors),
+            arrays[0].dtype,
+            reset_after,
+            _packing.nvmax_for(rows),
+        )
+        entry = self.entries.get(key)
+        if entry is not None and all(
+            np.array_equal(old, new) for old, new in zip(entry[0], arrays, strict=True)
+        ):
+            return entry[1]
+        packed = pack_forward(*tensors, reset_after, rows)
+        if len(self.entries) >= self.size:
+            self.entries.pop(next(iter(self.entries)))
+        self.entries[key] = ([a.copy() for a in arrays], packed)
+        return packed
+
+
+_PACKED = _PackCache()
+
+
 def _gate_rows(weight: np.ndarray, gates: int, hv: int) -> np.ndarray:
     """``weight`` (gates * H, K) with each gate's rows padded to ``hv`` (zero rows)."""
     hidden = weight.shape[0] // gates
@@ -129,7 +165,11 @@ def _forward(
     steps, batch, _ = x_tm.shape
     hidden = weight_hh.shape[1]
     dtype = x_tm.dtype
-    packed = pack_forward(weight_ih, weight_hh, bias_ih, bias_hh, reset_after, batch)
+    tensors = (weight_ih, weight_hh, bias_ih, bias_hh)
+    if store:  # training: the weights change every step, packing is the cheaper path
+        packed = pack_forward(*tensors, reset_after, batch)
+    else:
+        packed = _PACKED.get(tensors, reset_after, batch)
     hv = packed[-1].shape[0] // 3
     out = torch.empty(steps, batch, hidden, dtype=dtype)
     h_n = torch.empty(batch, hidden, dtype=dtype)
