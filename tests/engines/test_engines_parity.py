@@ -82,10 +82,7 @@ WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "norm_weight_ih"
 
 
 def run_case(engine_name, case, dtype, seed):
-    try:
-        engine = get_engine(engine_name)
-    except ValueError as error:
-        pytest.skip(str(error))
+    engine = get_engine(engine_name)  # every engine ships with grukit: unavailable is a failure
     tensors, masks, lengths, g = make_case(case, dtype, seed)
     leaves = {k: v.clone().requires_grad_(True) for k, v in tensors.items()}
     try:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import json
 import os
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -31,6 +31,7 @@ import numpy as np
 from grukit.bench.config import Job, check_name
 from grukit.bench.data import point_data, streaming_checkpoints
 from grukit.bench.stats import measure
+from grukit.io import atomic_write_bytes, atomic_write_text
 
 __all__ = [
     "Prepared",
@@ -97,35 +98,26 @@ def stream(
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` atomically (``grukit.io``), creating the folder if needed."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, text)
 
 
 def write_json_atomic(path: str | os.PathLike[str], document: Any) -> None:
-    """Write ``document`` as indented JSON to ``path`` atomically (:func:`write_text_atomic`)."""
+    """Write ``document`` as indented JSON to ``path`` atomically.
+
+    Plain ``json.dumps``, not ``grukit.io.write_json``: a benchmark document may hold NaN for a
+    side that could not run, which strict JSON refuses.
+    """
     write_text_atomic(path, json.dumps(document, indent=1) + "\n")
 
 
 def _save_checks(directory: Path, stem: str, checks: dict[str, np.ndarray]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     arrays = {k: np.asarray(v, dtype=np.float64) for k, v in checks.items()}
-    handle, temp = tempfile.mkstemp(dir=directory, prefix=f".{stem}.", suffix=".npz")
-    os.close(handle)
-    try:
-        np.savez(temp, **arrays)
-        os.replace(temp, directory / f"{stem}.npz")
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write_bytes(directory / f"{stem}.npz", buffer.getvalue())
 
 
 def _format_unit(seconds: float, workload: str) -> str:
