@@ -135,3 +135,35 @@ def test_streamer_picks_up_in_place_weight_updates():
     with torch.no_grad():
         expected, _ = gru(torch.from_numpy(x_t)[:, None], start)
     np.testing.assert_allclose(got, expected[:, 0].numpy(), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "make_input",
+    [
+        pytest.param(np.asfortranarray, id="fortran"),
+        pytest.param(lambda x: np.repeat(x, 2, axis=1)[:, ::2], id="strided"),
+        pytest.param(lambda x: x.astype(">f4"), id="big-endian"),
+        pytest.param(
+            lambda x: np.frombuffer(x.tobytes(), np.float32).reshape(x.shape), id="readonly"
+        ),
+    ],
+)
+def test_streamer_gives_the_same_numbers_for_any_array_layout(make_input):
+    """The direct kernel call trusts its arguments' layout: every other layout must be
+    converted (or refused) before it, never read as if it were C-contiguous float32."""
+    gru = make_gru(torch.float32, num_layers=2)
+    x = torch.randn(2, 6, 3)
+    with torch.no_grad():
+        expected, _ = gru(x)
+    streamer = gru.streamer(batch_size=2)
+    for t in range(x.shape[1]):
+        x_t = make_input(x[:, t].numpy().copy())
+        assert x_t.shape == (2, 3)
+        got = streamer.step(x_t)
+        np.testing.assert_allclose(got, expected[:, t].numpy(), atol=1e-5, rtol=0)
+
+
+def test_streamer_refuses_another_dtype_by_name():
+    streamer = make_gru(torch.float32).streamer(batch_size=1)
+    with pytest.raises(ValueError, match="`x_t` must have dtype torch.float32"):
+        streamer.step(np.zeros((1, 3), np.float64))

@@ -9,10 +9,13 @@ the biases and all scratch live in a single 64-byte aligned byte buffer (layout 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
-from grukit.engines.fused import _kernels, _packing, _panels
+from grukit.engines.fused import _direct, _kernels, _packing, _panels
 from grukit.engines.fused.layer import folded_input_bias
 
 _BAD_X, _BAD_H, _BAD_OUT, _NEW_BATCH = (
@@ -251,3 +254,17 @@ def step_inplace_unchecked(x: np.ndarray, h: np.ndarray, buffer: np.ndarray) -> 
     unchanged: call :meth:`FusedStepper.step` then for the error message or the reallocation.
     """
     return _kernels.stream_step_inplace(x, h, buffer)
+
+
+@functools.cache
+def direct_step_inplace(dtype) -> Callable[[np.ndarray, np.ndarray, np.ndarray], int]:
+    """:func:`step_inplace_unchecked` for 2-D C-contiguous arrays of ``dtype``, without numba's
+    dispatch (``_direct``): about 0.2 us less per call.
+
+    The caller MUST pass ``x`` (B, I) and ``h`` (B, H) as C-contiguous 2-D ``np.ndarray`` of
+    exactly ``dtype`` and a stepper's buffer; anything else is read as if it were (undefined
+    results). Shapes and the batch size are still checked by the kernel (non-zero code).
+    """
+    dtype = np.dtype(dtype)
+    example = np.zeros((1, 1), dtype)
+    return _direct.bind(_kernels.stream_step_inplace, example, example, np.zeros(8, np.uint8))
