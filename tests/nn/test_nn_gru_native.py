@@ -130,6 +130,7 @@ def test_engine_for_reports_the_engine_that_runs(
     config, batch, grad, fused_ok, expected, monkeypatch
 ):
     import grukit.engines.fused as fused_module
+    import grukit.engines.fused.inference as fused_inference
     import grukit.engines.native as native_module
 
     monkeypatch.setattr(fused_module, "is_available", lambda: fused_ok)
@@ -146,8 +147,15 @@ def test_engine_for_reports_the_engine_that_runs(
         called.append("fused")
         return original_layer(*args, **kwargs)
 
+    original_stack_fast = fused_inference.infer_stack
+
+    def fused_stack_spy(*args, **kwargs):  # GRU.forward's fast path (grukit.nn._inference)
+        called.append("fused")
+        return original_stack_fast(*args, **kwargs)
+
     monkeypatch.setattr(native_module, "gru_stack", native_spy)
     monkeypatch.setattr(fused_module, "gru_layer", fused_spy)
+    monkeypatch.setattr(fused_inference, "infer_stack", fused_stack_spy)
     with torch.set_grad_enabled(grad):
         assert gru.engine_for(x) == expected
         gru(x)

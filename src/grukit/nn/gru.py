@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from grukit.engines import ENGINES, get_engine, unsupported_reason
 from grukit.engines.torch_loop import input_projection, make_step, reverse_padded
 from grukit.nn import _validation as check
+from grukit.nn._inference import fast_forward
 from grukit.nn._init import INITS, init_direction
 from grukit.nn._rules import fused_preferred
 from grukit.nn._streaming import GRUStreamer, can_fuse_step, fused_step
@@ -250,6 +251,10 @@ class GRU(nn.Module):
         self, x: Tensor, h0: Tensor | None = None, lengths: Any = None
     ) -> tuple[Tensor, Tensor]:
         """Run the GRU over ``x``; returns ``(output, h_n)`` (shapes in the class docstring)."""
+        if lengths is None:  # plain CPU inference on the fused kernels: nn._inference
+            result = fast_forward(self, x, h0)
+            if result is not None:
+                return result
         x = check.input_tensor(x, self.input_size, batched_dims=3)
         check.same_dtype("x", x, self.weight_ih_l0)
         unbatched = x.dim() == 2

@@ -76,8 +76,10 @@ def test_formulation_and_batch_shape_are_part_of_the_key():
 
 def test_the_cache_stays_small():
     x = torch.randn(1, 3, 3)
+    alive = []  # freed tensors could give their addresses (part of the key) to the next ones
     for seed in range(fused_layer._PACKED.size + 5):
-        run(weights(seed=seed), x)
+        alive.append(weights(seed=seed))
+        run(alive[-1], x)
     assert len(fused_layer._PACKED.entries) == fused_layer._PACKED.size
 
 
@@ -87,3 +89,30 @@ def test_training_calls_do_not_fill_the_cache():
     output.sum().backward()
     assert fused_layer._PACKED.entries == {}
     assert np.isfinite(w[1].grad.numpy()).all()
+
+
+@pytest.mark.parametrize("before", [0.0, float("nan")])
+def test_the_comparison_is_bitwise(before, monkeypatch):
+    """-0.0 == 0.0 as floats, yet it is another weight; a NaN weight is still the same one."""
+    w, x = weights(), torch.randn(1, 4, 3)
+    w[1].numpy()[0, 0] = before
+    run(w, x)
+    calls = []
+    original = fused_layer.pack_forward
+    monkeypatch.setattr(
+        fused_layer, "pack_forward", lambda *a: calls.append(1) or original(*a), raising=True
+    )
+    run(w, x)
+    assert calls == []  # unchanged bits, NaN included: a hit
+    w[1].numpy()[0, 0] = -0.0 if before == 0.0 else 1.0
+    run(w, x)
+    assert calls == [1]
+
+
+def test_non_contiguous_weights_are_compared_too():
+    w, x = weights(), torch.randn(2, 5, 3)
+    w[1] = w[1].t().contiguous().t()  # same values, column-major storage
+    assert not w[1].is_contiguous()
+    run(w, x)
+    w[1].numpy()[2, 1] += 0.5
+    torch.testing.assert_close(run(w, x), fresh(w, x), atol=0, rtol=0)

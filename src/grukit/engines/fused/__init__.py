@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import importlib.util
 
+_AVAILABLE = importlib.util.find_spec("numba") is not None
+
 
 def is_available() -> bool:
     """Whether the fused engine can run here (numba importable)."""
-    return importlib.util.find_spec("numba") is not None
+    return _AVAILABLE
 
 
 if is_available():

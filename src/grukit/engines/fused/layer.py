@@ -83,32 +83,51 @@ class _PackCache:
 
     Re-packing costs 16-37 us per call (H = 32-128), as much as the whole recurrence of a short
     sequence. A hit needs the same tensors (data pointers), shapes and options, and weights that
-    are *bitwise equal* to the copy kept at packing time (``np.array_equal``, 2-4 us): version
-    counters alone would miss in-place edits through ``.data`` or a NumPy view.
+    are *bitwise equal* to the copy kept at packing time (one numba pass, ``same_bytes``: about
+    1 us at H = 32, 4 us at H = 128): version counters alone would miss in-place edits through
+    ``.data`` or a NumPy view.
     """
 
     def __init__(self, size: int = 16) -> None:
         self.size = size
-        self.entries: dict[tuple, tuple[list[np.ndarray], tuple]] = {}
+        self.entries: dict[tuple, tuple[np.ndarray, tuple]] = {}
 
     def get(self, tensors, reset_after: bool, rows: int):
-        arrays = [t.detach().numpy() for t in tensors if t is not None]
+        arrays = [None if t is None else t.detach().numpy() for t in tensors]
         key = (
             tuple(None if t is None else (t.data_ptr(), tuple(t.shape)) for t in tensors),
-            arrays[0].dtype,
+            arrays[1].dtype,
             reset_after,
             _packing.nvmax_for(rows),
         )
         entry = self.entries.get(key)
-        if entry is not None and all(
-            np.array_equal(old, new) for old, new in zip(entry[0], arrays, strict=True)
-        ):
+        if entry is not None and _unchanged(entry[0], arrays):
             return entry[1]
         packed = pack_forward(*tensors, reset_after, rows)
         if len(self.entries) >= self.size:
             self.entries.pop(next(iter(self.entries)))
-        self.entries[key] = ([a.copy() for a in arrays], packed)
+        self.entries[key] = (_snapshot(arrays), packed)
         return packed
+
+
+_NO_BIAS = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0)}
+
+
+def _snapshot(arrays) -> np.ndarray:
+    """The arrays' bytes, in order, as one uint32 array (absent biases skipped)."""
+    words = [np.ascontiguousarray(a).reshape(-1).view(np.uint32) for a in arrays if a is not None]
+    return np.concatenate(words)
+
+
+def _unchanged(snapshot: np.ndarray, arrays) -> bool:
+    """Whether ``arrays`` (weight_ih, weight_hh, bias_ih or None, bias_hh or None) are,
+    bitwise, the ones ``snapshot`` was taken of."""
+    empty = _NO_BIAS.get(arrays[1].dtype)
+    if empty is not None and all(
+        a is None or (a.flags.c_contiguous and a.dtype is empty.dtype) for a in arrays
+    ):
+        return _kernels.same_bytes(snapshot, *[empty if a is None else a for a in arrays])
+    return np.array_equal(snapshot, _snapshot(arrays))
 
 
 _PACKED = _PackCache()
