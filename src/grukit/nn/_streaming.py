@@ -149,6 +149,8 @@ class GRUStreamer:
         self._kernel_args: list[tuple[np.ndarray, np.ndarray]] = []  # (buffer, layer state)
         self._kernel: Any = None  # set with the buffers by _refresh()
         self._np_dtype = self.state.numpy().dtype if self._layer_states is not None else None
+        if self._layer_states is not None:
+            self.step = self._fast_step()  # shadows the method: see _fast_step
 
     def _refresh(self) -> None:
         """Re-pack the weights into one stepper per layer, sized for this batch."""
@@ -187,7 +189,8 @@ class GRUStreamer:
         Streaming is inference: no gradient flows through a streamer. The fast path (a
         C-contiguous NumPy input of the parameters' dtype and the streamer's shape, a CPU module
         the fused engine serves) is one direct kernel call per layer (``engines.fused._direct``):
-        the checks here are what makes that call safe, the rest was checked at construction.
+        the checks made per call are what makes that call safe, the rest was checked at
+        construction.
         """
         if (
             type(x_t) is np.ndarray
@@ -195,16 +198,47 @@ class GRUStreamer:
             and x_t.shape == self._shape
             and x_t.flags.c_contiguous
             and not (self.gru.training and self.gru.dropout)
-        ):  # the body of _run_fused, inlined: a Python call costs 0.05 us
-            if sum(map(_VERSION, self._params)) != self._version_sum:
-                self._refresh()
-            kernel, layer_input = self._kernel, x_t
-            for buffer, state in self._kernel_args:
-                if kernel(layer_input, state, buffer):  # pragma: no cover - shapes checked
-                    raise RuntimeError(f"the fused streaming kernel refused x_t {x_t.shape}")
-                layer_input = state
-            return layer_input
+        ):
+            return self._run_fused(x_t)
         return self._step_slow(x_t)
+
+    def _fast_step(self) -> Any:
+        """:meth:`step` as a closure over everything it reads (a cell read instead of an
+        attribute lookup: about 0.2 us less per step at a microsecond per step)."""
+        ndarray, dtype, shape, gru = np.ndarray, self._np_dtype, self._shape, self.gru
+        params, slow, run_fused = self._params, self._step_slow, self._run_fused
+        version = -2  # != any sum: the first step goes through _run_fused, which packs
+        kernel = buffer = state = None
+        # one layer (2 or 4 parameters): the version sum written out, 0.1 us less than
+        # sum(map(...)); a spare tensor's version never moves
+        spare = torch.empty(0)
+        p0, p1, p2, p3 = (*params, spare, spare)[:4]
+
+        def step(x_t: Any) -> Any:
+            nonlocal version, kernel, buffer, state
+            if (
+                type(x_t) is ndarray
+                and x_t.dtype is dtype
+                and x_t.shape == shape
+                and x_t.flags.c_contiguous
+                and not (gru.training and gru.dropout)
+            ):
+                if (
+                    kernel is not None
+                    and p0._version + p1._version + p2._version + p3._version == version
+                ):
+                    if kernel(x_t, state, buffer):  # pragma: no cover - shapes checked above
+                        raise RuntimeError(f"the fused streaming kernel refused x_t {x_t.shape}")
+                    return state
+                out = run_fused(x_t)  # packs (again) when a parameter changed
+                version = self._version_sum
+                if len(self._kernel_args) == 1 and len(params) <= 4:  # one layer: inlined above
+                    kernel, (buffer, state) = self._kernel, self._kernel_args[0]
+                return out
+            return slow(x_t)
+
+        step.__doc__ = GRUStreamer.step.__doc__
+        return step
 
     def _run_fused(self, x_t: np.ndarray) -> np.ndarray:
         """The kernels over the layers; ``x_t`` a C-contiguous (B, I) array of the dtype."""
