@@ -111,3 +111,22 @@ def test_bad_arguments_get_the_general_paths_errors():
         gru(torch.randn(1, 4, 2), torch.zeros(2, 1, 3))
     with torch.no_grad(), pytest.raises(ValueError, match="x"):
         gru(torch.randn(1, 4, 5))
+
+
+def test_fast_path_splits_batches_like_the_general_path(fast_calls, monkeypatch):
+    from grukit.engines.fused import _shards
+
+    monkeypatch.setattr(_shards, "MIN_SHARD_FLOPS", 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.manual_seed(3)
+        gru = grukit.GRU(4, 6, num_layers=2).eval()
+        x = torch.randn(5, 7, 4)
+        with torch.no_grad():
+            fast_out, fast_h = gru(x)
+            general_out, general_h = gru(x, lengths=torch.full((5,), 7))
+    finally:
+        torch.set_num_threads(before)
+    assert fast_calls == [1]
+    assert torch.equal(fast_out, general_out) and torch.equal(fast_h, general_h)

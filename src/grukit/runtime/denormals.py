@@ -51,6 +51,7 @@ class _Runtime:
     def __init__(self) -> None:
         self.libc: ctypes.CDLL | None = None
         self.gomp_parallel = None
+        self.thread_num = None
         self.reason: str | None = None
         if sys.platform != "linux" or platform.machine().lower() not in ("x86_64", "amd64"):
             self.reason = f"platform {sys.platform}/{platform.machine()} is not x86-64 Linux"
@@ -78,7 +79,10 @@ class _Runtime:
             ctypes.c_uint,
         ]
         gomp.GOMP_parallel.restype = None
+        gomp.omp_get_thread_num.argtypes = []
+        gomp.omp_get_thread_num.restype = ctypes.c_int
         self.gomp_parallel = gomp.GOMP_parallel
+        self.thread_num = gomp.omp_get_thread_num
 
 
 def _torch_libgomp_path() -> str | None:
@@ -133,6 +137,36 @@ def _set_mxcsr(libc: ctypes.CDLL, value: int) -> int:
     env.mxcsr = value
     libc.fesetenv(ctypes.byref(env))
     return previous
+
+
+def run_on_torch_threads(count: int, action) -> bool:
+    """Run ``action(i)`` for ``i < count`` at once, on the calling thread (``i = 0``) and
+    ``count - 1`` of PyTorch's own OpenMP workers; ``False`` (nothing run) where PyTorch's
+    libgomp is not reachable.
+
+    Running parallel work *on* PyTorch's workers, instead of on threads of another pool, means
+    no worker spins idle on a core that the work needs (libgomp's workers spin for a while after
+    each PyTorch operation: a second pool's thread then gets half a core). ``action`` runs with
+    the GIL held; release it (a ``nogil`` numba kernel) for the calls to overlap. The first
+    exception raised by any call is re-raised here after all have finished.
+    """
+    runtime = _get_runtime()
+    if runtime.gomp_parallel is None or runtime.thread_num is None:
+        return False
+    errors: list[BaseException] = []
+    thread_num = runtime.thread_num
+
+    def callback(_data: int | None) -> None:
+        try:
+            action(thread_num())
+        except BaseException as error:  # noqa: BLE001 - re-raised on the calling thread
+            errors.append(error)
+
+    c_callback = _CALLBACK_TYPE(callback)
+    runtime.gomp_parallel(ctypes.cast(c_callback, ctypes.c_void_p), None, count, 0)
+    if errors:
+        raise errors[0]
+    return True
 
 
 def _on_every_thread(runtime: _Runtime, action) -> None:

@@ -2,10 +2,15 @@
 
 What grukit does, and does not do:
 
-- The numba kernels of the ``fused`` engine are single-threaded (no ``parallel=True``) and never
-  call ``np.dot``: inside numba that goes through SciPy's OpenBLAS, a second thread pool whose
-  spinning threads fight PyTorch's OpenMP pool for the same cores (``cpu-performance.md``:
-  up to 1.5x slower). Their matrix-vector products are plain loops.
+- The numba kernels of the ``fused`` engine have no thread pool of their own (no
+  ``parallel=True``) and never call ``np.dot``: inside numba that goes through SciPy's OpenBLAS,
+  a second pool whose spinning threads fight PyTorch's OpenMP pool for the same cores
+  (``cpu-performance.md``: up to 1.5x slower). Their products are register-blocked loops.
+- Large batches are split into row shards that run at once on PyTorch's own OpenMP workers
+  (``grukit.engines.fused._shards``): as many shards as ``torch.get_num_threads()``, only when
+  each shard has enough work (B = 32, T = 50 from H = 64 up; never at B = 1). With one thread
+  nothing is split. The weight gradients are then summed shard by shard, so results are
+  deterministic for a given thread count but may differ in the last bits between counts.
 - All large matrix products (input projections, weight gradients) go through PyTorch (MKL or
   oneDNN on PyTorch's OpenMP pool), so one pool serves everything.
 - grukit changes no thread setting on import. If the environment variable
@@ -44,8 +49,8 @@ def set_num_threads(num_threads: int) -> None:
     Parameters
     ----------
     num_threads : int
-        A positive integer. This is ``torch.set_num_threads``; the numba kernels of the fused
-        engine are single-threaded and unaffected.
+        A positive integer. This is ``torch.set_num_threads``; the fused engine splits large
+        batches into this many row shards, run on the same threads.
     """
     import torch
 

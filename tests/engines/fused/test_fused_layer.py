@@ -58,8 +58,11 @@ LENGTHS = {"full": None, "ragged": [STEPS, 0, 3], "ones": [1, STEPS, 2]}
     [(1, "full", True), (3, "full", False), (3, "ragged", True), (3, "ones", True)],
 )
 def test_fused_matches_reference(dtype, reset_after, reverse, batch, lengths_name, bias):
+    check_against_reference(dtype, reset_after, reverse, batch, LENGTHS[lengths_name], bias)
+
+
+def check_against_reference(dtype, reset_after, reverse, batch, lengths, bias):
     weights, x, h0, d_out, d_hn = make_case(dtype, batch, bias=bias)
-    lengths = LENGTHS[lengths_name]
     ref_out, ref_hn, cache = gru_forward(
         x, weights, h0=h0, lengths=lengths, reset_after=reset_after, reverse=reverse
     )
@@ -90,6 +93,42 @@ def test_fused_matches_reference(dtype, reset_after, reverse, batch, lengths_nam
     assert_close(grads[1], ref_dh0, tol, "d_h0")
     for name, grad in zip(params, grads[2:], strict=True):
         assert_close(grad, ref_dw[name], tol, f"d_{name}")
+
+
+@pytest.fixture
+def sharded(request, monkeypatch):
+    """Split every batch into row shards on ``threads`` threads, through PyTorch's OpenMP
+    workers or (``pool``) the fallback thread pool; yields the shard counts used."""
+    from grukit.engines.fused import _shards
+
+    backend, threads = request.param
+    monkeypatch.setattr(_shards, "MIN_SHARD_FLOPS", 1)
+    if backend == "pool":
+        monkeypatch.setattr(_shards, "run_on_torch_threads", lambda count, action: False)
+    counts = []
+    original = _shards.run_shards
+    monkeypatch.setattr(
+        _shards,
+        "run_shards",
+        lambda work, shards: counts.append(len(shards)) or original(work, shards),
+    )
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    yield counts
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize(
+    "sharded", [("omp", 2), ("omp", 3), ("pool", 2)], indirect=True, ids=["omp2", "omp3", "pool2"]
+)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("reset_after", [True, False], ids=["after", "before"])
+@pytest.mark.parametrize("reverse", [False, True], ids=["fwd", "rev"])
+def test_batch_split_over_threads_matches_reference(sharded, dtype, reset_after, reverse):
+    """Rows are independent: shards on parallel threads give the reference's numbers, and the
+    weight gradients summed over shards are the whole batch's."""
+    check_against_reference(dtype, reset_after, reverse, 5, [STEPS, 0, 3, 1, STEPS], True)
+    assert sharded and min(sharded) == min(torch.get_num_threads(), 5)  # really split
 
 
 def test_fused_no_grad_equals_grad_path_and_matches_torch():

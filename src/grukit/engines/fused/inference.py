@@ -16,7 +16,7 @@ import torch
 from torch import Tensor
 
 from grukit.engines.fused import _kernels
-from grukit.engines.fused.layer import _PACKED
+from grukit.engines.fused.layer import _PACKED, run_forward
 from grukit.runtime.threads import apply_env_threads
 
 _NO_STEPS = {}  # (batch, hidden, dtype) -> the empty ``saved`` operand
@@ -55,6 +55,13 @@ def infer_stack(
         hv = packed[-1].shape[0] // 3
         output = torch.empty(steps, batch, hidden, dtype=dtype)
         out_np = output.numpy()
+        if batch > 1:  # may split the batch over threads
+            run_forward(
+                layer_input, h0_np[layer], packed, lengths, False, reset_after, out_np,
+                h_np[layer], False,
+            )  # fmt: skip
+            layer_input = out_np
+            continue
         _kernels.forward_sequence(
             layer_input, h0_np[layer], *packed, lengths, False, reset_after,
             np.empty((steps, batch, 3, hv), np_dtype), out_np, h_np[layer],

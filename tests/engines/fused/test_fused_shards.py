@@ -1,0 +1,72 @@
+"""Row shards of the fused engine: how a batch is split, and how the shards are run."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from grukit.engines.fused import _shards
+
+
+@pytest.fixture
+def threads():
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+def test_small_work_and_one_thread_stay_whole(threads, monkeypatch):
+    threads(2)
+    assert _shards.row_shards(32, 10) == [(0, 32)]  # too little work to pay for a hand-off
+    assert _shards.row_shards(1, 10**9) == [(0, 1)]  # one row
+    threads(1)
+    assert _shards.row_shards(64, 10**9) == [(0, 64)]
+
+
+@pytest.mark.parametrize(
+    ("batch", "count", "expected"),
+    [
+        (32, 2, [(0, 16), (16, 32)]),
+        (5, 2, [(0, 3), (3, 5)]),
+        (10, 2, [(0, 8), (8, 10)]),  # whole register blocks of 4 rows first
+        (5, 3, [(0, 2), (2, 4), (4, 5)]),
+        (2, 4, [(0, 1), (1, 2)]),
+    ],
+)
+def test_shards_cover_the_batch_in_order(threads, batch, count, expected):
+    threads(count)
+    assert _shards.row_shards(batch, 10**9) == expected
+
+
+@pytest.mark.parametrize("backend", ["omp", "pool"])
+def test_run_shards_runs_each_shard_once_in_parallel_threads(backend, threads, monkeypatch):
+    threads(2)
+    if backend == "pool":
+        monkeypatch.setattr(_shards, "run_on_torch_threads", lambda count, action: False)
+    seen = []
+
+    def work(index, start, stop):
+        seen.append((index, threading.get_ident()))
+        return (start, stop)
+
+    shards = [(0, 3), (3, 5)]
+    assert _shards.run_shards(work, shards) == shards
+    assert sorted(i for i, _ in seen) == [0, 1]
+    assert len({ident for _, ident in seen}) == 2  # two threads
+
+
+@pytest.mark.parametrize("backend", ["omp", "pool"])
+def test_run_shards_reraises_a_shards_error(backend, threads, monkeypatch):
+    threads(2)
+    if backend == "pool":
+        monkeypatch.setattr(_shards, "run_on_torch_threads", lambda count, action: False)
+
+    def work(index, start, stop):
+        if index == 1:
+            raise ValueError(f"shard {index} failed")
+        return index
+
+    with pytest.raises(ValueError, match="shard 1 failed"):
+        _shards.run_shards(work, [(0, 1), (1, 2)])
