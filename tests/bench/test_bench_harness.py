@@ -21,6 +21,8 @@ from grukit.bench.harness import (
     Options,
     build_jobs,
     compare_checks,
+    merge_rounds,
+    round_methods,
 )
 from grukit.bench.runner import Prepared, Unavailable, run_job, stream, write_json_atomic
 
@@ -254,6 +256,43 @@ def test_cli_options_quick_and_overrides():
     assert options.grid.batch_sizes == QUICK_GRID.batch_sizes
     assert options.method.repeats == 2 and options.method.slow_repeats == 2
     assert options.threads.torch == 1 and options.threads.ort_intra_op == 1
+    assert options.rounds == 1  # --quick: one round
+    full = command.options_from_args(command.build_parser().parse_args([]))
+    assert full.rounds == 3
+    two = command.options_from_args(command.build_parser().parse_args(["--rounds", "2"]))
+    assert two.rounds == 2
+
+
+def test_rounds_share_out_the_repeats():
+    methods = round_methods(Method(repeats=7, slow_repeats=3), 3)
+    assert [m.repeats for m in methods] == [3, 2, 2]
+    assert [m.slow_repeats for m in methods] == [1, 1, 1]
+    assert [m.repeats for m in round_methods(Method(repeats=2), 3)] == [1, 1, 1]  # at least one
+    assert round_methods(Method(repeats=5), 1)[0].repeats == 5
+    with pytest.raises(ValueError, match="`rounds` must be a positive integer, got 0"):
+        Options(sides=("nn.GRU",), rounds=0)
+
+
+def test_merge_rounds_takes_the_median_over_every_round():
+    def record(side, repeats, status="ok", H=8):
+        return {
+            "workload": "inference", "loss": None, "B": 1, "T": 5, "I": 2, "H": H, "side": side,
+            "status": status, "median_s": float(np.median(repeats)) if repeats else None,
+            "repeats_s": repeats, "check_ok": True,
+        }  # fmt: skip
+
+    merged = merge_rounds(
+        [
+            record("a", [1.0, 2.0, 3.0]), record("b", [5.0]), record("a", [10.0, 11.0]),
+            record("b", [], status="error"), record("a", [12.0], H=16),
+        ]
+    )  # fmt: skip
+    by_key = {(r["side"], r["H"]): r for r in merged}
+    assert len(merged) == 3
+    assert by_key[("a", 8)]["repeats_s"] == [1.0, 2.0, 3.0, 10.0, 11.0]
+    assert by_key[("a", 8)]["median_s"] == 3.0
+    assert by_key[("b", 8)]["status"] == "error"  # a failure in any round is kept
+    assert by_key[("a", 16)]["median_s"] == 12.0
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="training losses: last, all (default both)",
     )
     add("--repeats", type=_positive("--repeats", int), help="timed repeats per point (default 7)")
+    add(
+        "--rounds",
+        type=_positive("--rounds", int),
+        help="run the sides this many times in turn, the repeats shared out (default 3; "
+        "--quick: 1)",
+    )
     add("--warmup", type=_positive("--warmup", int), help="warm-up calls per point (default 2)")
     add(
         "--min-time",
@@ -197,6 +203,7 @@ def options_from_args(args: argparse.Namespace, argv: list[str] | None = None):
         keras_python=args.keras_python,
         quick=args.quick,
         argv=argv,
+        rounds=args.rounds or (1 if args.quick else 3),
     )
 
 

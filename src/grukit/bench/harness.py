@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,8 @@ class Options:
     keras_python: str | None = None
     quick: bool = False
     argv: list[str] | None = None
+    #: the sides run this many times in turn, each time with a share of the repeats
+    rounds: int = 3
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.sides if s not in SIDES]
@@ -78,6 +80,43 @@ class Options:
             raise ValueError(f"`workloads` must be a non-empty subset of {WORKLOADS}, got {bad}")
         if REFERENCE_SIDE not in self.sides:
             self.sides = (REFERENCE_SIDE, *self.sides)
+        if isinstance(self.rounds, bool) or not isinstance(self.rounds, int) or self.rounds < 1:
+            raise ValueError(f"`rounds` must be a positive integer, got {self.rounds!r}")
+
+
+def round_methods(method: Method, rounds: int) -> list[Method]:
+    """``method`` split into ``rounds`` shares of its repeats (each at least one).
+
+    The machines are shared and noisy: one slow minute should not hit all of one side's points
+    and none of another's. Running the sides in turn, ``rounds`` times, spreads every point's
+    repeats over the whole run; its median is then taken over all of them.
+    """
+
+    def share(total: int, index: int) -> int:
+        return max(1, total // rounds + (1 if index < total % rounds else 0))
+
+    return [
+        replace(
+            method, repeats=share(method.repeats, i), slow_repeats=share(method.slow_repeats, i)
+        )
+        for i in range(rounds)
+    ]
+
+
+def merge_rounds(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per (side, point): repeats of every round together, median over all; a
+    point that failed in any round keeps the failure."""
+    merged: dict[tuple, dict[str, Any]] = {}
+    for record in records:
+        key = (record.get("side"), *row_key(record))
+        first = merged.get(key)
+        if first is None or record.get("status") != "ok":
+            merged[key] = {**record, "repeats_s": list(record.get("repeats_s") or [])}
+        elif first.get("status") == "ok":
+            first["repeats_s"] += list(record.get("repeats_s") or [])
+            first["median_s"] = float(np.median(first["repeats_s"]))
+            first["check_ok"] = bool(first.get("check_ok", True) and record.get("check_ok", True))
+    return list(merged.values())
 
 
 def build_jobs(options: Options, workdir: Path) -> list[Job]:
@@ -309,18 +348,30 @@ def run(
     with tempfile.TemporaryDirectory(prefix="grukit-bench-") as temp:
         workdir = Path(temp)
         jobs = build_jobs(options, workdir)
-        for index, job in enumerate(jobs, start=1):
-            summary = ", ".join(
-                f"{item.workload}{'/' + item.loss if item.loss else ''} {len(item.points)} pts"
-                for item in job.items
-            )
-            echo(f"[{index}/{len(jobs)}] {job.side}: {summary}")
-            document = _run_worker(job, options, workdir, echo)
-            records += document.get("records", [])
-            sides[job.side] = {
-                key: document.get(key)
-                for key in ("status", "reason", "versions", "settings", "wall_s", "returncode")
-            }
+        methods = round_methods(options.method, options.rounds)
+        for round_index, method in enumerate(methods, start=1):
+            for index, base in enumerate(jobs, start=1):
+                job = replace(base, method=method)
+                summary = ", ".join(
+                    f"{item.workload}{'/' + item.loss if item.loss else ''} {len(item.points)} pts"
+                    for item in job.items
+                )
+                echo(
+                    f"[round {round_index}/{len(methods)}, {index}/{len(jobs)}] {job.side}: "
+                    f"{summary}"
+                )
+                document = _run_worker(job, options, workdir, echo)
+                records += document.get("records", [])
+                info = {
+                    key: document.get(key)
+                    for key in ("status", "reason", "versions", "settings", "wall_s", "returncode")
+                }
+                previous = sides.get(job.side)
+                if previous is not None and previous.get("status") == "ok":
+                    info["wall_s"] = (previous.get("wall_s") or 0) + (info.get("wall_s") or 0)
+                if previous is None or previous.get("status") == "ok":
+                    sides[job.side] = info
+        records = merge_rounds(records)
         failures = compare_checks(records, workdir / "checks")
     reference = sides.get(REFERENCE_SIDE, {})
     if reference.get("status") != "ok":
@@ -349,7 +400,11 @@ def run(
             **options.threads.to_dict(),
             "env": {k: os.environ[k] for k in sorted(os.environ) if k.endswith("_NUM_THREADS")},
         },
-        "method": {**options.method.to_dict(), "streaming_steps": options.grid.streaming_steps},
+        "method": {
+            **options.method.to_dict(),
+            "rounds": options.rounds,
+            "streaming_steps": options.grid.streaming_steps,
+        },
         "tolerances": {"output_max_abs": OUTPUT_TOLERANCE, "grad_max_rel": GRAD_TOLERANCE},
         "sides": sides,
         "results": records,

@@ -266,8 +266,9 @@ def render_markdown(document: Mapping[str, Any]) -> str:
         "- Threads: " + ", ".join(f"{k}={v}" for k, v in document.get("threads", {}).items()),
         f"- Method: {method.get('warmup')} warm-ups, inner loop calibrated to >= "
         f"{method.get('min_repeat_s')} s per repeat, {method.get('repeats')} repeats "
-        f"({method.get('slow_repeats')} for calls over {method.get('slow_call_s')} s), median; "
-        "each side in its own process; ratios = peer time / grukit time (> 1: grukit faster).",
+        f"({method.get('slow_repeats')} for calls over {method.get('slow_call_s')} s) shared "
+        f"over {method.get('rounds', 1)} round(s) of all sides, median; each side in its own "
+        "process; ratios = peer time / grukit time (> 1: grukit faster).",
         "",
     ]
     for workload in WORKLOADS:

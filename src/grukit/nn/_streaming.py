@@ -207,6 +207,7 @@ class GRUStreamer:
         attribute lookup: about 0.2 us less per step at a microsecond per step)."""
         ndarray, dtype, shape, gru = np.ndarray, self._np_dtype, self._shape, self.gru
         params, slow, run_fused = self._params, self._step_slow, self._run_fused
+        stacked = gru.num_layers > 1  # dropout acts between layers only
         version = -2  # != any sum: the first step goes through _run_fused, which packs
         kernel = buffer = state = None
         # one layer (2 or 4 parameters): the version sum written out, 0.1 us less than
@@ -221,7 +222,7 @@ class GRUStreamer:
                 and x_t.dtype is dtype
                 and x_t.shape == shape
                 and x_t.flags.c_contiguous
-                and not (gru.training and gru.dropout)
+                and not (stacked and gru.training and gru.dropout)
             ):
                 if (
                     kernel is not None
