@@ -251,9 +251,10 @@ def stream_step(x, h, out, buf):
 
     ``out`` may be ``h``. Returns 0, or a non-zero code when a shape does not match (``BAD_X``,
     ``BAD_H``, ``BAD_OUT``) or the batch differs from the packed scratch (``NEW_BATCH``).
-    Apart from the two typed views of ``buf`` no view is made (each would cost a reference
-    count), and offsets are clamped at 0 so that LLVM knows no index wraps around (a negative
-    index would need a select per element and block the vectorisation of the gate loops).
+    Offsets are clamped at 0 so that LLVM knows no index wraps around (a negative index would
+    need a select per element and block vectorisation). The gate loop works on views of the
+    scratch and writes the new state there before copying it to ``out``: writing ``out``
+    directly kept the loop scalar (0.45 us instead of 0.3 us outside the products at H = 128).
     """
     meta = buf[: buf.shape[0] // 8 * 8].view(np.int64)
     inputs, hidden, rows = meta[META_INPUT], meta[META_HIDDEN], meta[META_ROWS]
@@ -297,17 +298,27 @@ def stream_step(x, h, out, buf):
         r_at = acc_at + b * 4 * hv
         z_at, ghn_at, gin_at = r_at + hv, r_at + 2 * hv, r_at + 3 * hv
         h_at = v_at + b * width + inputs
+        # the gates read the scratch and write it (q), which LLVM vectorises; writing ``out``
+        # directly (another array that it cannot prove disjoint) kept the loop scalar
+        r_v = fl[r_at : r_at + hidden]
+        z_v = fl[z_at : z_at + hidden]
+        ghn_v = fl[ghn_at : ghn_at + hidden]
+        gin_v = fl[gin_at : gin_at + hidden]
+        h_v = fl[h_at : h_at + hidden]
+        q_v = fl[q_at + b * hidden : q_at + (b + 1) * hidden]
         if reset_after:
             for j in range(hidden):
-                r = fast_sigmoid(fl[r_at + j])
-                z = fast_sigmoid(fl[z_at + j])
-                n = fast_tanh(fl[gin_at + j] + r * fl[ghn_at + j])
-                _put(out, b, j, n + z * (fl[h_at + j] - n))
+                r = fast_sigmoid(r_v[j])
+                z = fast_sigmoid(z_v[j])
+                n = fast_tanh(gin_v[j] + r * ghn_v[j])
+                q_v[j] = n + z * (h_v[j] - n)
         else:
             for j in range(hidden):
-                z = fast_sigmoid(fl[z_at + j])
-                n = fast_tanh(fl[gin_at + j] + fl[ghn_at + j])
-                _put(out, b, j, n + z * (fl[h_at + j] - n))
+                z = fast_sigmoid(z_v[j])
+                n = fast_tanh(gin_v[j] + ghn_v[j])
+                q_v[j] = n + z * (h_v[j] - n)
+        for j in range(hidden):
+            _put(out, b, j, q_v[j])
     return 0
 
 
