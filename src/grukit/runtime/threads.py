@@ -8,11 +8,12 @@ What grukit does, and does not do:
   (``cpu-performance.md``: up to 1.5x slower). Their products are register-blocked loops.
 - Large batches are split into row shards that run at once on PyTorch's own OpenMP workers
   (``grukit.engines.fused._shards``): as many shards as ``torch.get_num_threads()``, only when
-  each shard has enough work (B = 32, T = 50 from H = 64 up; never at B = 1). With one thread
-  nothing is split. The weight gradients are then summed shard by shard, so results are
-  deterministic for a given thread count but may differ in the last bits between counts.
-- All large matrix products (input projections, weight gradients) go through PyTorch (MKL or
-  oneDNN on PyTorch's OpenMP pool), so one pool serves everything.
+  each shard has enough work (B = 32, T = 50 from H = 64 up; never at B = 1) and, in training,
+  the per-step record stays small. With one thread nothing is split. The weight gradients are
+  then summed shard by shard, so results are deterministic for a given thread count but may
+  differ in the last bits between counts.
+- The ``native`` and ``torch`` engines run on PyTorch's pool (MKL or oneDNN), so one pool serves
+  everything.
 - grukit changes no thread setting on import. If the environment variable
   ``GRUKIT_NUM_THREADS`` is set, the fused engine applies it once, on its first use, through
   :func:`set_num_threads`. A user overrides it at any time with :func:`set_num_threads` (or

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
 import torch
 
@@ -70,3 +71,34 @@ def test_run_shards_reraises_a_shards_error(backend, threads, monkeypatch):
 
     with pytest.raises(ValueError, match="shard 1 failed"):
         _shards.run_shards(work, [(0, 1), (1, 2)])
+
+
+def test_scratch_is_reused_per_thread_and_bounded(monkeypatch):
+    from grukit.engines.fused import _scratch
+
+    _scratch.clear()
+    first = _scratch.scratch("gi", 0, (4, 5), np.float32)
+    assert _scratch.scratch("gi", 0, (4, 5), np.float32) is first
+    assert _scratch.scratch("gi", 1, (4, 5), np.float32) is not first  # another shard
+    assert _scratch.scratch("gi", 0, (4, 6), np.float32).shape == (4, 6)  # replaced
+    seen = []
+    thread = threading.Thread(
+        target=lambda: seen.append(_scratch.scratch("gi", 0, (4, 6), np.float32))
+    )
+    thread.start()
+    thread.join()
+    assert seen[0] is not _scratch.scratch("gi", 0, (4, 6), np.float32)  # per thread
+    monkeypatch.setattr(_scratch, "MAX_KEPT_BYTES", 64)
+    big = _scratch.scratch("gi", 0, (4, 5), np.float32)  # 80 bytes: not kept
+    assert _scratch.scratch("gi", 0, (4, 5), np.float32) is not big
+    source = np.arange(24, dtype=np.float32).reshape(2, 4, 3)
+    rows = _scratch.copy_rows("x", 0, source, 1, 3)
+    assert rows.flags.c_contiguous and np.array_equal(rows, source[:, 1:3])
+    _scratch.clear()
+
+
+def test_large_training_records_stay_on_one_thread(threads):
+    threads(2)
+    limit = _shards.MAX_SHARDED_RECORD_BYTES
+    assert len(_shards.row_shards(32, 10**9, record_bytes=limit)) == 2
+    assert _shards.row_shards(32, 10**9, record_bytes=limit + 1) == [(0, 32)]

@@ -30,15 +30,24 @@ from grukit.runtime.denormals import run_on_torch_threads
 MIN_SHARD_FLOPS = 8_000_000
 #: Rows of the product kernel's register block: shards are whole multiples where possible.
 ROW_BLOCK = 4
+#: Training keeps a fresh record of every step (5 T B H floats) for the backward pass; its pages
+#: fault on first touch, and faults taken by two threads at once were measured to make a
+#: sharded training step up to 2x *slower* on the VM (B = 32, T = 200, H = 128). Training calls
+#: whose record is larger than this stay on one thread.
+MAX_SHARDED_RECORD_BYTES = 5 * 1024 * 1024
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
 
 
-def row_shards(batch: int, flops_per_row: int) -> list[tuple[int, int]]:
+def row_shards(batch: int, flops_per_row: int, record_bytes: int = 0) -> list[tuple[int, int]]:
     """Row ranges ``[(start, stop), ...]`` covering ``range(batch)``: one range unless several
-    threads are allowed and each shard keeps at least ``MIN_SHARD_FLOPS`` of work."""
+    threads are allowed, each shard keeps at least ``MIN_SHARD_FLOPS`` of work and the
+    training record (``record_bytes``, 0 for inference) is at most
+    ``MAX_SHARDED_RECORD_BYTES``."""
+    if record_bytes > MAX_SHARDED_RECORD_BYTES:
+        return [(0, batch)]
     threads = torch.get_num_threads()
     count = min(threads, batch, max(1, batch * flops_per_row // MIN_SHARD_FLOPS))
     if count <= 1:

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from grukit.engines.fused import _backward, _kernels, _packing, _panels, _shards
+from grukit.engines.fused import _backward, _kernels, _packing, _panels, _scratch, _shards
 from grukit.runtime.threads import apply_env_threads
 
 SUPPORTED_DTYPES = (torch.float32, torch.float64)
@@ -185,25 +185,28 @@ def run_forward(x, h0, packed, lengths, reverse, reset_after, out, h, store):
     hidden = h.shape[1]
     dtype = out.dtype
     hv = packed[-1].shape[0] // 3
-    shards = _shards.row_shards(batch, steps * 3 * hidden * (hidden + inputs))
+    record = 5 * steps * batch * hidden * dtype.itemsize if store else 0
+    shards = _shards.row_shards(batch, steps * 3 * hidden * (hidden + inputs), record)
 
-    # every array is allocated here, on the calling thread: fresh pages first touched by
-    # several threads at once fault under one lock (measured 1.7x slower with store=True)
+    # every array is prepared here, on the calling thread, and the large ones are reused
+    # between calls (``_scratch``): fresh pages fault on first touch, slowly on a VM
     operands = []
-    for start, stop in shards:
+    for index, (start, stop) in enumerate(shards):
         rows = stop - start
         whole = rows == batch
+        q = _scratch.scratch("q", index, (rows, hidden), dtype)
+        q.fill(0)
         operands.append(
             (
-                x if whole else np.ascontiguousarray(x[:, start:stop]),
-                h0 if whole else np.ascontiguousarray(h0[start:stop]),
+                x if whole else _scratch.copy_rows("x", index, x, start, stop),
+                h0 if whole else _scratch.copy_rows("h0", index, h0, start, stop),
                 lengths[start:stop].copy(),
-                np.empty((steps, rows, 3, hv), dtype),
-                out if whole else np.empty((steps, rows, hidden), dtype),
-                h if whole else np.empty((rows, hidden), dtype),
-                np.empty((rows, 3, hv), dtype),
-                np.zeros((rows, hidden), dtype),
-                np.zeros((5, steps if store else 0, rows, hidden), dtype),
+                _scratch.scratch("gi", index, (steps, rows, 3, hv), dtype),
+                out if whole else _scratch.scratch("out", index, (steps, rows, hidden), dtype),
+                h if whole else _scratch.scratch("h", index, (rows, hidden), dtype),
+                _scratch.scratch("gh", index, (rows, 3, hv), dtype),
+                q,
+                np.empty((5, steps if store else 0, rows, hidden), dtype),  # kept for backward
             )
         )
 
@@ -258,8 +261,10 @@ class FusedGRUFunction(torch.autograd.Function):
         out, h_n, shards, saved = _forward(
             x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh, lengths, reverse, reset_after, True
         )
-        ctx.save_for_backward(x_tm, weight_ih, weight_hh)
-        ctx.shards, ctx.saved = shards, saved  # NumPy intermediates, one record per row shard
+        # the per-shard records go through save_for_backward too, so that autograd frees them
+        # after the backward pass (and refuses a second backward without retain_graph)
+        ctx.save_for_backward(x_tm, weight_ih, weight_hh, *map(torch.from_numpy, saved))
+        ctx.shards = shards
         ctx.lengths = lengths
         ctx.reverse = reverse
         ctx.reset_after = reset_after
@@ -269,7 +274,8 @@ class FusedGRUFunction(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out, d_h_n):
-        x_tm, weight_ih, weight_hh = ctx.saved_tensors
+        x_tm, weight_ih, weight_hh, *records = ctx.saved_tensors
+        saved = [record.numpy() for record in records]
         steps, batch, inputs = x_tm.shape
         hidden = weight_hh.shape[1]
         dtype = x_tm.dtype
@@ -289,17 +295,18 @@ class FusedGRUFunction(torch.autograd.Function):
         d_out_np, dh_np, d_x_np = d_out.contiguous().numpy(), dh.numpy(), d_x.numpy()
         x_np, lengths = x_tm.detach().contiguous().numpy(), ctx.lengths
 
-        operands = []  # allocated on this thread (see run_forward)
-        for start, stop in ctx.shards:
+        operands = []  # prepared on this thread, large arrays reused (see run_forward)
+        rows_of, reuse = _scratch.copy_rows, _scratch.scratch
+        for index, (start, stop) in enumerate(ctx.shards):
             rows = stop - start
             whole = rows == batch
             operands.append(
                 (
-                    d_out_np if whole else np.ascontiguousarray(d_out_np[:, start:stop]),
-                    dh_np if whole else np.ascontiguousarray(dh_np[start:stop]),
-                    x_np if whole else np.ascontiguousarray(x_np[:, start:stop]),
+                    d_out_np if whole else rows_of("d_out", index, d_out_np, start, stop),
+                    dh_np if whole else rows_of("dh", index, dh_np, start, stop),
+                    x_np if whole else rows_of("x", index, x_np, start, stop),
                     lengths[start:stop].copy(),
-                    d_x_np if whole else np.empty((steps, rows, inputs), np_dtype),
+                    d_x_np if whole else reuse("d_x", index, (steps, rows, inputs), np_dtype),
                     (  # this shard's dwh, dwi, db_i, db_h
                         np.zeros((hidden, 3, hv), np_dtype), np.zeros((inputs, 3, hv), np_dtype),
                         np.zeros((3, hv), np_dtype), np.zeros((3, hv), np_dtype),
@@ -316,7 +323,7 @@ class FusedGRUFunction(torch.autograd.Function):
         def work(index: int, start: int, stop: int):
             d_out_s, dh_s, x_s, lengths_s, d_x_s, sums, scratch = operands[index]
             _backward.backward_sequence(
-                d_out_s, dh_s, ctx.saved[index], x_s, weights, table, split, table_x, zeros,
+                d_out_s, dh_s, saved[index], x_s, weights, table, split, table_x, zeros,
                 lengths_s, ctx.reverse, reset_after, d_x_s, sums[0], sums[1],
                 sums[2].reshape(-1), sums[3].reshape(-1), scratch,
             )  # fmt: skip
