@@ -97,8 +97,14 @@ def test_scratch_is_reused_per_thread_and_bounded(monkeypatch):
     _scratch.clear()
 
 
-def test_large_training_records_stay_on_one_thread(threads):
+def test_large_training_records_stay_on_one_thread(threads, monkeypatch):
     threads(2)
+    assert _shards.row_shards(32, 10**9, record_bytes=1) == [(0, 32)]  # training: one thread
+    monkeypatch.setattr(_shards, "MAX_SHARDED_RECORD_BYTES", 5 * 2**20)
     limit = _shards.MAX_SHARDED_RECORD_BYTES
     assert len(_shards.row_shards(32, 10**9, record_bytes=limit)) == 2
     assert _shards.row_shards(32, 10**9, record_bytes=limit + 1) == [(0, 32)]
+    # training needs more work per shard than inference
+    per_row = _shards.MIN_SHARD_FLOPS  # 32 rows: enough for inference, not for training
+    assert len(_shards.row_shards(32, per_row)) == 2
+    assert _shards.row_shards(32, per_row // 8, record_bytes=1) == [(0, 32)]

@@ -31,10 +31,14 @@ MIN_SHARD_FLOPS = 8_000_000
 #: Rows of the product kernel's register block: shards are whole multiples where possible.
 ROW_BLOCK = 4
 #: Training keeps a fresh record of every step (5 T B H floats) for the backward pass; its pages
-#: fault on first touch, and faults taken by two threads at once were measured to make a
-#: sharded training step up to 2x *slower* on the VM (B = 32, T = 200, H = 128). Training calls
-#: whose record is larger than this stay on one thread.
-MAX_SHARDED_RECORD_BYTES = 5 * 1024 * 1024
+#: fault on first touch, and faults taken by two threads at once made sharded training erratic
+#: on the VM: 1.2x faster at B = 32, T = 50, H = 128 in an interleaved A/B and in two full
+#: benchmark runs, 1.6x slower in the next run; 2x slower at T = 200; at H = 64 anywhere from
+#: 1.1x faster to 2.5x slower. So training stays on one thread (a record of at most 0 bytes
+#: shards). The sharded backward is kept and tested: a pool of record buffers that avoids the
+#: faults would let it on (raise this limit; ``MIN_TRAINING_SHARD_FLOPS`` then applies).
+MAX_SHARDED_RECORD_BYTES = 0
+MIN_TRAINING_SHARD_FLOPS = 32_000_000
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -43,13 +47,14 @@ _pool_lock = threading.Lock()
 
 def row_shards(batch: int, flops_per_row: int, record_bytes: int = 0) -> list[tuple[int, int]]:
     """Row ranges ``[(start, stop), ...]`` covering ``range(batch)``: one range unless several
-    threads are allowed, each shard keeps at least ``MIN_SHARD_FLOPS`` of work and the
-    training record (``record_bytes``, 0 for inference) is at most
-    ``MAX_SHARDED_RECORD_BYTES``."""
+    threads are allowed, each shard keeps at least ``MIN_SHARD_FLOPS`` of work (training,
+    i.e. ``record_bytes`` > 0: ``MIN_TRAINING_SHARD_FLOPS``) and the training record is at
+    most ``MAX_SHARDED_RECORD_BYTES``."""
     if record_bytes > MAX_SHARDED_RECORD_BYTES:
         return [(0, batch)]
+    minimum = MIN_TRAINING_SHARD_FLOPS if record_bytes else MIN_SHARD_FLOPS
     threads = torch.get_num_threads()
-    count = min(threads, batch, max(1, batch * flops_per_row // MIN_SHARD_FLOPS))
+    count = min(threads, batch, max(1, batch * flops_per_row // max(minimum, 1)))
     if count <= 1:
         return [(0, batch)]
     size = -(-batch // count)  # ceil
