@@ -178,7 +178,7 @@ class FusedStepper:
 
     @property
     def buffer(self) -> np.ndarray:
-        """The packed weights, tables and scratch, for :func:`step_inplace_unchecked`."""
+        """The packed weights, tables and scratch, for :func:`direct_step_inplace`."""
         return self._buf
 
     def step(self, x, h, out=None):
@@ -245,21 +245,12 @@ class FusedStepper:
         raise ValueError(f"`out` must have the shape of `h` {h.shape}, got {out.shape}")
 
 
-def step_inplace_unchecked(x: np.ndarray, h: np.ndarray, buffer: np.ndarray) -> int:
-    """``h <- GRUCell(x, h)`` with a stepper's :attr:`FusedStepper.buffer`: the bare kernel call.
-
-    For callers that already checked that ``x`` (B, I) and ``h`` (B, H) are C-contiguous NumPy
-    arrays of the stepper's dtype and batch size (``grukit.GRUStreamer`` does, once). Returns 0
-    on success and a non-zero code otherwise (wrong shapes, another batch size), leaving ``h``
-    unchanged: call :meth:`FusedStepper.step` then for the error message or the reallocation.
-    """
-    return _kernels.stream_step_inplace(x, h, buffer)
-
-
 @functools.cache
 def direct_step_inplace(dtype) -> Callable[[np.ndarray, np.ndarray, np.ndarray], int]:
-    """:func:`step_inplace_unchecked` for 2-D C-contiguous arrays of ``dtype``, without numba's
-    dispatch (``_direct``): about 0.2 us less per call.
+    """``h <- GRUCell(x, h)`` with a stepper's :attr:`FusedStepper.buffer`, for 2-D
+    C-contiguous arrays of ``dtype``, without numba's dispatch (``_direct``): about 0.2 us less
+    per call than the dispatched ``_kernels.stream_step_inplace``. Returns 0, or a non-zero code
+    (wrong shapes, another batch size) leaving ``h`` unchanged.
 
     The caller MUST pass ``x`` (B, I) and ``h`` (B, H) as C-contiguous 2-D ``np.ndarray`` of
     exactly ``dtype`` and a stepper's buffer; anything else is read as if it were (undefined
