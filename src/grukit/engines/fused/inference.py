@@ -2,11 +2,11 @@
 ``grukit.GRU.forward`` (``grukit.nn._inference`` decides when it applies and checks the inputs).
 
 Per layer: the packed weights from the pack cache (reused while the weights are bitwise
-unchanged) and one kernel call (``_kernels.forward_sequence``) that writes the layer's
-time-major output, which is directly the next layer's input. Compared with going through
-``gru_layer`` per layer this skips the per-layer argument checks, the lengths array, the
-transposes between layers and the ``torch.stack`` of the final states: about 15 us per call,
-which is half the kernel time of a B = 1, T = 200, H = 32 sequence.
+unchanged) and ``layer.run_forward`` (one kernel call per row shard, as on the general path),
+which writes the layer's time-major output, directly the next layer's input. Compared with
+going through ``gru_layer`` per layer this skips the per-layer argument checks, the transposes
+between layers and the ``torch.stack`` of the final states: about 15 us per call, half the
+kernel time of a B = 1, T = 200, H = 32 sequence.
 """
 
 from __future__ import annotations
@@ -15,11 +15,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from grukit.engines.fused import _kernels
 from grukit.engines.fused.layer import _PACKED, run_forward
 from grukit.runtime.threads import apply_env_threads
-
-_NO_STEPS = {}  # (batch, hidden, dtype) -> the empty ``saved`` operand
 
 
 def infer_stack(
@@ -44,28 +41,14 @@ def infer_stack(
     else:
         h0_np = h0.detach().contiguous().numpy()
     lengths = np.full(batch, steps, np.int64)
-    saved = _NO_STEPS.get((batch, hidden, np_dtype))
-    if saved is None:
-        saved = _NO_STEPS.setdefault(
-            (batch, hidden, np_dtype), np.empty((5, 0, batch, hidden), np_dtype)
-        )
     layer_input, output = x_np, None
     for layer, tensors in enumerate(layers):
         packed = _PACKED.get(tensors, reset_after, batch)
-        hv = packed[-1].shape[0] // 3
         output = torch.empty(steps, batch, hidden, dtype=dtype)
         out_np = output.numpy()
-        if batch > 1:  # may split the batch over threads
-            run_forward(
-                layer_input, h0_np[layer], packed, lengths, False, reset_after, out_np,
-                h_np[layer], False,
-            )  # fmt: skip
-            layer_input = out_np
-            continue
-        _kernels.forward_sequence(
-            layer_input, h0_np[layer], *packed, lengths, False, reset_after,
-            np.empty((steps, batch, 3, hv), np_dtype), out_np, h_np[layer],
-            np.empty((batch, 3, hv), np_dtype), np.zeros((batch, hidden), np_dtype), saved,
+        run_forward(
+            layer_input, h0_np[layer], packed, lengths, False, reset_after, out_np,
+            h_np[layer], False,
         )  # fmt: skip
         layer_input = out_np
     return output, h_n
