@@ -134,8 +134,11 @@ def build_jobs(options: Options, workdir: Path) -> list[Job]:
                 points = [p for p in points if p.B == 1]
             if not points:
                 continue
-            if workload == "training":
-                items += [WorkItem(workload, points, loss) for loss in options.losses]
+            if workload == "training":  # both losses of a point back to back: their ratio
+                # (the denormal-cliff check) then compares two measurements a second apart
+                items += [
+                    WorkItem(workload, [point], loss) for point in points for loss in options.losses
+                ]
             else:
                 items.append(WorkItem(workload, points))
         if items:

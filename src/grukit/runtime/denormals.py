@@ -72,8 +72,8 @@ class _Runtime:
             self.reason = "PyTorch's libgomp is not loaded; only the calling thread is set"
             return
         gomp = ctypes.CDLL(path)
-        gomp.GOMP_parallel.argtypes = [
-            ctypes.c_void_p,
+        gomp.GOMP_parallel.argtypes = [  # no ctypes.cast: it makes a reference cycle that
+            _CALLBACK_TYPE,  # would keep the callback's closure (and its arrays) until a gc run
             ctypes.c_void_p,
             ctypes.c_uint,
             ctypes.c_uint,
@@ -163,7 +163,7 @@ def run_on_torch_threads(count: int, action) -> bool:
             errors.append(error)
 
     c_callback = _CALLBACK_TYPE(callback)
-    runtime.gomp_parallel(ctypes.cast(c_callback, ctypes.c_void_p), None, count, 0)
+    runtime.gomp_parallel(c_callback, None, count, 0)
     if errors:
         raise errors[0]
     return True
@@ -185,9 +185,7 @@ def _on_every_thread(runtime: _Runtime, action) -> None:
             errors.append(error)
 
     c_callback = _CALLBACK_TYPE(callback)
-    runtime.gomp_parallel(
-        ctypes.cast(c_callback, ctypes.c_void_p), None, torch.get_num_threads(), 0
-    )
+    runtime.gomp_parallel(c_callback, None, torch.get_num_threads(), 0)
     if errors:
         raise errors[0]
 

@@ -8,8 +8,8 @@ What grukit does, and does not do:
   (``cpu-performance.md``: up to 1.5x slower). Their products are register-blocked loops.
 - Large batches are split into row shards that run at once on PyTorch's own OpenMP workers
   (``grukit.engines.fused._shards``): as many shards as ``torch.get_num_threads()``, only when
-  each shard has enough work (B = 32, T = 50 from H = 64 up; never at B = 1); training stays on
-  one thread. With one thread nothing is split. The weight gradients are
+  each shard has enough work (inference and training at B = 32, T = 50 from H = 64 up; never
+  at B = 1). With one thread nothing is split. The weight gradients are
   then summed shard by shard, so results are deterministic for a given thread count but may
   differ in the last bits between counts.
 - The ``native`` and ``torch`` engines run on PyTorch's pool (MKL or oneDNN), so one pool serves

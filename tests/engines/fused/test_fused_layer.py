@@ -133,6 +133,33 @@ def test_batch_split_over_threads_matches_reference(sharded, dtype, reset_after,
     assert sharded and min(sharded) == min(torch.get_num_threads(), 5)  # really split
 
 
+@pytest.mark.parametrize("sharded", [("omp", 2)], indirect=True, ids=["omp2"])
+def test_pooled_records_are_not_reused_while_autograd_holds_them(sharded):
+    """Training records come from a pool (``_records``): three forward passes of one shape
+    before one backward each keep their own record, and records reused in the next round give
+    the same gradients as nn.GRU."""
+    from grukit.engines.fused import _records
+
+    _records.clear()
+    torch.manual_seed(3)
+    gru = torch.nn.GRU(INPUT, HIDDEN, batch_first=True, dtype=torch.float64)
+    weights = [gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0]
+    for _round in range(2):
+        xs = [torch.randn(4, STEPS, INPUT, dtype=torch.float64) for _ in range(3)]
+        scales = [torch.randn(4, STEPS, HIDDEN, dtype=torch.float64) for _ in range(3)]
+        expected = torch.autograd.grad(
+            sum((gru(x)[0] * c).sum() for x, c in zip(xs, scales, strict=True)), weights
+        )
+        outs = [gru_layer(x, None, *weights, reset_after=True)[0] for x in xs]
+        grads = torch.autograd.grad(
+            sum((out * c).sum() for out, c in zip(outs, scales, strict=True)), weights
+        )
+        for got, want in zip(grads, expected, strict=True):
+            torch.testing.assert_close(got, want, rtol=0, atol=1e-10)
+        assert _records.idle_bytes() > 0  # the backward freed them: the next round reuses them
+    assert sharded and max(sharded) == 2  # the training passes ran on two shards
+
+
 def test_fused_no_grad_equals_grad_path_and_matches_torch():
     torch.manual_seed(1)
     gru = torch.nn.GRU(INPUT, HIDDEN, batch_first=True)

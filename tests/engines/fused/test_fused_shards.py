@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from grukit.engines.fused import _shards
+from grukit.engines.fused import _records, _shards
 
 
 @pytest.fixture
@@ -97,14 +97,45 @@ def test_scratch_is_reused_per_thread_and_bounded(monkeypatch):
     _scratch.clear()
 
 
-def test_large_training_records_stay_on_one_thread(threads, monkeypatch):
+def test_training_shards_only_pooled_records(threads):
     threads(2)
-    assert _shards.row_shards(32, 10**9, record_bytes=1) == [(0, 32)]  # training: one thread
-    monkeypatch.setattr(_shards, "MAX_SHARDED_RECORD_BYTES", 5 * 2**20)
     limit = _shards.MAX_SHARDED_RECORD_BYTES
+    assert limit == _records.MAX_RECORD_BYTES  # pooled records: no fresh pages to fault
     assert len(_shards.row_shards(32, 10**9, record_bytes=limit)) == 2
     assert _shards.row_shards(32, 10**9, record_bytes=limit + 1) == [(0, 32)]
     # training needs more work per shard than inference
-    per_row = _shards.MIN_SHARD_FLOPS  # 32 rows: enough for inference, not for training
+    per_row = _shards.MIN_SHARD_FLOPS // 16  # 32 rows: two inference shards' worth
+    assert _shards.MIN_TRAINING_SHARD_FLOPS > _shards.MIN_SHARD_FLOPS
     assert len(_shards.row_shards(32, per_row)) == 2
-    assert _shards.row_shards(32, per_row // 8, record_bytes=1) == [(0, 32)]
+    assert _shards.row_shards(32, per_row, record_bytes=1) == [(0, 32)]
+
+
+def test_running_on_torch_threads_leaves_no_reference_cycle(threads):
+    """The shards' arrays are freed as soon as the call returns, not at the next gc run (the
+    training records' pool relies on it; ``ctypes.cast`` of the callback made a cycle)."""
+    import gc
+    import weakref
+
+    from grukit.runtime.denormals import run_on_torch_threads
+
+    threads(2)
+
+    class Payload:
+        pass
+
+    payload = Payload()
+    alive = weakref.ref(payload)
+
+    def action(index, held=payload):  # held by the function, not by a cell that del empties
+        assert held is not None
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if not run_on_torch_threads(2, action):
+            pytest.skip("PyTorch's libgomp is not reachable here")
+        del action, payload
+        assert alive() is None
+    finally:
+        if enabled:
+            gc.enable()

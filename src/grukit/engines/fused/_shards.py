@@ -24,21 +24,24 @@ from typing import Any
 
 import torch
 
+from grukit.engines.fused import _records
 from grukit.runtime.denormals import run_on_torch_threads
 
 #: Multiply-adds a shard must have for a split to pay (thread hand-off costs ~20-50 us).
 MIN_SHARD_FLOPS = 8_000_000
 #: Rows of the product kernel's register block: shards are whole multiples where possible.
 ROW_BLOCK = 4
-#: Training keeps a fresh record of every step (5 T B H floats) for the backward pass; its pages
-#: fault on first touch, and faults taken by two threads at once made sharded training erratic
-#: on the VM: 1.2x faster at B = 32, T = 50, H = 128 in an interleaved A/B and in two full
-#: benchmark runs, 1.6x slower in the next run; 2x slower at T = 200; at H = 64 anywhere from
-#: 1.1x faster to 2.5x slower. So training stays on one thread (a record of at most 0 bytes
-#: shards). The sharded backward is kept and tested: a pool of record buffers that avoids the
-#: faults would let it on (raise this limit; ``MIN_TRAINING_SHARD_FLOPS`` then applies).
-MAX_SHARDED_RECORD_BYTES = 0
-MIN_TRAINING_SHARD_FLOPS = 32_000_000
+#: Training keeps a record of every step (5 T B H floats) for the backward pass; it comes from a
+#: pool (``_records``) whose buffers are reused once autograd frees them, so two shards do not
+#: fault fresh pages at once. Training shards only when its record is pooled (at most this many
+#: bytes). Sharded training used to be erratic (1.2x faster in one run, 1.6x slower in the next):
+#: a reference cycle (``ctypes.cast`` of the OpenMP callback) kept every shard's arrays alive
+#: until the next garbage collection. Interleaved A/B, B = 32, one thread vs two shards (ms):
+#: H = 128, T = 50: 6.40 vs 4.48; T = 200: 19.8 vs 13.4; H = 64, T = 50: 2.60-2.79 vs
+#: 2.11-2.46; T = 200: 9.79 vs 8.02; H = 32, T = 50: 1.60 vs 1.75 (too small to gain).
+MAX_SHARDED_RECORD_BYTES = _records.MAX_RECORD_BYTES
+#: Multiply-adds a training shard must have (its forward and backward both run on the shard).
+MIN_TRAINING_SHARD_FLOPS = 10_000_000
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0

@@ -19,7 +19,15 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from grukit.engines.fused import _backward, _kernels, _packing, _panels, _scratch, _shards
+from grukit.engines.fused import (
+    _backward,
+    _kernels,
+    _packing,
+    _panels,
+    _records,
+    _scratch,
+    _shards,
+)
 from grukit.runtime.threads import apply_env_threads
 
 SUPPORTED_DTYPES = (torch.float32, torch.float64)
@@ -206,7 +214,7 @@ def run_forward(x, h0, packed, lengths, reverse, reset_after, out, h, store):
                 h if whole else _scratch.scratch("h", index, (rows, hidden), dtype),
                 _scratch.scratch("gh", index, (rows, 3, hv), dtype),
                 q,
-                np.empty((5, steps if store else 0, rows, hidden), dtype),  # kept for backward
+                _records.lend((5, steps if store else 0, rows, hidden), dtype),  # for backward
             )
         )
 
