@@ -169,25 +169,13 @@ def run_on_torch_threads(count: int, action) -> bool:
     return True
 
 
-def _on_every_thread(runtime: _Runtime, action) -> None:
-    """Run ``action()`` on the calling thread and each of PyTorch's OpenMP worker threads."""
+def _on_every_thread(action) -> None:
+    """Run ``action()`` on the calling thread and each of PyTorch's OpenMP worker threads (only
+    the calling thread where PyTorch's libgomp is not reachable)."""
     import torch
 
-    if runtime.gomp_parallel is None:
+    if not run_on_torch_threads(torch.get_num_threads(), lambda _index: action()):
         action()
-        return
-    errors: list[BaseException] = []
-
-    def callback(_data: int | None) -> None:
-        try:
-            action()
-        except BaseException as error:  # noqa: BLE001 - re-raised on the calling thread
-            errors.append(error)
-
-    c_callback = _CALLBACK_TYPE(callback)
-    runtime.gomp_parallel(c_callback, None, torch.get_num_threads(), 0)
-    if errors:
-        raise errors[0]
 
 
 @contextlib.contextmanager
@@ -243,7 +231,7 @@ def flush_denormals(*, workers: bool = True) -> Iterator[None]:
             _set_mxcsr(libc, previous)
 
     if workers:
-        _on_every_thread(runtime, enter)
+        _on_every_thread(enter)
         if threading.get_native_id() not in saved:  # no team: at least the caller
             enter()
     else:
@@ -252,7 +240,7 @@ def flush_denormals(*, workers: bool = True) -> Iterator[None]:
         yield
     finally:
         if workers:
-            _on_every_thread(runtime, leave)
+            _on_every_thread(leave)
         caller_previous = saved.get(threading.get_native_id())
         if caller_previous is not None:
             _set_mxcsr(libc, caller_previous)
