@@ -104,7 +104,6 @@ def sharded(request, monkeypatch):
     backend, threads = request.param
     monkeypatch.setattr(_shards, "MIN_SHARD_FLOPS", 1)
     monkeypatch.setattr(_shards, "MIN_TRAINING_SHARD_FLOPS", 1)
-    monkeypatch.setattr(_shards, "MAX_SHARDED_RECORD_BYTES", 2**40)  # training shards too
     if backend == "pool":
         monkeypatch.setattr(_shards, "run_on_torch_threads", lambda count, action: False)
     counts = []

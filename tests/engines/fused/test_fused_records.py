@@ -1,8 +1,10 @@
-"""The pool of training records: a buffer is reused only once nothing can read it any more."""
+"""The pool of training records: a buffer is reused only once nothing can read it any more.
+
+No ``gc.collect()`` here: a record must return to the pool as soon as its last reference dies
+(reference counting), because that is when the next training step asks for one."""
 
 from __future__ import annotations
 
-import gc
 import threading
 
 import numpy as np
@@ -26,13 +28,17 @@ def _base(array: np.ndarray) -> np.ndarray:
     return array.base.obj.base if isinstance(array.base, memoryview) else array
 
 
+def _lent_and_freed(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """Lend a record, drop it at once; return the buffer that went back to the pool."""
+    return _base(_records.lend(shape, dtype))
+
+
 def test_a_freed_record_is_reused():
     first = _records.lend((5, 3, 2, 4), np.float32)
     assert first.shape == (5, 3, 2, 4) and first.dtype == np.float32
     assert first.flags.c_contiguous and first.flags.writeable
     buffer = _base(first)
     del first
-    gc.collect()
     assert _records.idle_bytes() == buffer.nbytes
     second = _records.lend((5, 3, 2, 4), np.float32)
     assert _base(second) is buffer
@@ -45,14 +51,11 @@ def test_a_record_held_by_a_tensor_or_a_view_is_not_lent_again():
     tensor = torch.from_numpy(record)  # what save_for_backward keeps
     part = record[1:3].T[::2]  # NumPy collapses view bases: this must still hold the loan
     del record
-    gc.collect()
     other = _records.lend((5, 2, 2, 3), np.float32)
     assert _base(other) is not buffer  # the tensor holds it
     del tensor
-    gc.collect()
     assert _records.idle_bytes() == 0  # the NumPy view still holds it
     del part
-    gc.collect()
     assert _base(_records.lend((5, 2, 2, 3), np.float32)) is buffer
 
 
@@ -61,19 +64,14 @@ def test_tensor_numpy_round_trip_keeps_the_record():
     buffer = _base(record)
     array = torch.from_numpy(record).numpy()  # what the backward pass reads
     del record
-    gc.collect()
     assert _records.idle_bytes() == 0
     array[...] = 1.0
     del array
-    gc.collect()
     assert _base(_records.lend((5, 1, 2, 3), np.float64)) is buffer
 
 
 def test_shapes_and_dtypes_do_not_mix():
-    record = _records.lend((5, 1, 2, 3), np.float32)
-    buffer = _base(record)
-    del record
-    gc.collect()
+    buffer = _lent_and_freed((5, 1, 2, 3), np.float32)
     others = [_records.lend((5, 1, 2, 3), np.float64), _records.lend((5, 1, 3, 2), np.float32)]
     assert all(_base(other) is not buffer for other in others)
     assert _base(_records.lend((5, 1, 2, 3), np.float32)) is buffer
@@ -83,7 +81,6 @@ def test_idle_buffers_are_bounded_and_large_records_not_pooled(monkeypatch):
     monkeypatch.setattr(_records, "MAX_FREE_BYTES", 2 * 5 * 8 * 4)
     records = [_records.lend((5, 8), np.float32) for _ in range(3)]
     del records
-    gc.collect()
     assert _records.idle_bytes() == 2 * 5 * 8 * 4  # two of the three kept
     monkeypatch.setattr(_records, "MAX_RECORD_BYTES", 100)
     big = _records.lend((5, 8), np.float32)  # 160 bytes
@@ -99,16 +96,13 @@ def test_records_freed_on_another_thread_return_to_the_pool():
     thread = threading.Thread(target=holder.clear)
     thread.start()
     thread.join()
-    gc.collect()
     assert _base(_records.lend((5, 2, 2, 2), np.float32)) is buffer
 
 
 def test_release_memory_drops_idle_records():
     from grukit.engines.fused import release_memory
 
-    record = _records.lend((5, 2, 3), np.float32)
-    del record
-    gc.collect()
+    _lent_and_freed((5, 2, 3), np.float32)
     assert _records.idle_bytes() > 0
     release_memory()
     assert _records.idle_bytes() == 0

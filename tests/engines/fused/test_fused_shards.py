@@ -99,8 +99,7 @@ def test_scratch_is_reused_per_thread_and_bounded(monkeypatch):
 
 def test_training_shards_only_pooled_records(threads):
     threads(2)
-    limit = _shards.MAX_SHARDED_RECORD_BYTES
-    assert limit == _records.MAX_RECORD_BYTES  # pooled records: no fresh pages to fault
+    limit = _records.MAX_RECORD_BYTES  # pooled records: no fresh pages to fault
     assert len(_shards.row_shards(32, 10**9, record_bytes=limit)) == 2
     assert _shards.row_shards(32, 10**9, record_bytes=limit + 1) == [(0, 32)]
     # training needs more work per shard than inference
