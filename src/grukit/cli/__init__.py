@@ -4,8 +4,12 @@ Run ``grukit --help`` for the commands. :func:`main` is the console-script entry
 argument list, so tests call ``main(["demo", "--out", tmpdir])`` and check the exit code.
 """
 
-from __future__ import annotations
+from grukit._lazy import lazy_exports
 
-from grukit.cli.app import app, main
-
-__all__ = ["app", "main"]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "app": "grukit.cli.entry",
+        "main": "grukit.cli.entry",
+    },
+)

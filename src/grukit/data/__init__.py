@@ -12,70 +12,43 @@ A typical forecasting pipeline::
 Every bad input raises :class:`GrukitDataError` (a ``ValueError``) with a one-line message.
 """
 
-from grukit.data._errors import GrukitDataError
-from grukit.data.datasets import BEIJING_PM25_CATEGORIES, load_beijing_pm25, load_ett
-from grukit.data.missing import FILL_POLICIES, fill_missing
-from grukit.data.scaling import (
-    IdentityScaler,
-    MinMaxScaler,
-    Scaler,
-    StandardScaler,
-    make_scaler,
-    scaler_from_dict,
-)
-from grukit.data.seasonality import detect_period, time_step
-from grukit.data.splits import Split, split_by_date, split_by_fraction
-from grukit.data.synthetic import ANOMALY_KINDS, multi_seasonal_with_anomalies, sine_wave
-from grukit.data.tables import (
-    TableInfo,
-    encode_categoricals,
-    inspect_table,
-    read_table,
-    require_columns,
-    require_numeric,
-)
-from grukit.data.windows import (
-    Windows,
-    last_windows,
-    make_sequences,
-    make_windows,
-    scores_to_timesteps,
-    segment_bounds,
-    sequence_starts,
-)
+from grukit._lazy import lazy_exports
 
-__all__ = [
-    "ANOMALY_KINDS",
-    "BEIJING_PM25_CATEGORIES",
-    "FILL_POLICIES",
-    "GrukitDataError",
-    "IdentityScaler",
-    "MinMaxScaler",
-    "Scaler",
-    "Split",
-    "StandardScaler",
-    "TableInfo",
-    "Windows",
-    "detect_period",
-    "encode_categoricals",
-    "fill_missing",
-    "inspect_table",
-    "last_windows",
-    "load_beijing_pm25",
-    "load_ett",
-    "make_scaler",
-    "make_sequences",
-    "make_windows",
-    "multi_seasonal_with_anomalies",
-    "read_table",
-    "require_columns",
-    "require_numeric",
-    "scaler_from_dict",
-    "scores_to_timesteps",
-    "segment_bounds",
-    "sequence_starts",
-    "sine_wave",
-    "split_by_date",
-    "split_by_fraction",
-    "time_step",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "ANOMALY_KINDS": "grukit.data.synthetic",
+        "BEIJING_PM25_CATEGORIES": "grukit.data.datasets",
+        "FILL_POLICIES": "grukit.data.missing",
+        "GrukitDataError": "grukit.data._errors",
+        "IdentityScaler": "grukit.data.scaling",
+        "MinMaxScaler": "grukit.data.scaling",
+        "Scaler": "grukit.data.scaling",
+        "Split": "grukit.data.splits",
+        "StandardScaler": "grukit.data.scaling",
+        "TableInfo": "grukit.data.tables",
+        "Windows": "grukit.data.windows",
+        "detect_period": "grukit.data.seasonality",
+        "encode_categoricals": "grukit.data.tables",
+        "fill_missing": "grukit.data.missing",
+        "inspect_table": "grukit.data.tables",
+        "last_windows": "grukit.data.windows",
+        "load_beijing_pm25": "grukit.data.datasets",
+        "load_ett": "grukit.data.datasets",
+        "make_scaler": "grukit.data.scaling",
+        "make_sequences": "grukit.data.windows",
+        "make_windows": "grukit.data.windows",
+        "multi_seasonal_with_anomalies": "grukit.data.synthetic",
+        "read_table": "grukit.data.tables",
+        "require_columns": "grukit.data.tables",
+        "require_numeric": "grukit.data.tables",
+        "scaler_from_dict": "grukit.data.scaling",
+        "scores_to_timesteps": "grukit.data.windows",
+        "segment_bounds": "grukit.data.windows",
+        "sequence_starts": "grukit.data.windows",
+        "sine_wave": "grukit.data.synthetic",
+        "split_by_date": "grukit.data.splits",
+        "split_by_fraction": "grukit.data.splits",
+        "time_step": "grukit.data.seasonality",
+    },
+)

@@ -12,15 +12,17 @@ Keras object imports ``keras`` lazily. See ``docs/interop.md`` for the layout ta
 True
 """
 
-from grukit.interop.keras import from_keras, load_keras, to_keras_weights
-from grukit.interop.pytorch import cell_from_torch, cell_to_torch, from_torch, to_torch
+from grukit._lazy import lazy_exports
 
-__all__ = [
-    "cell_from_torch",
-    "cell_to_torch",
-    "from_keras",
-    "from_torch",
-    "load_keras",
-    "to_keras_weights",
-    "to_torch",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "cell_from_torch": "grukit.interop.pytorch",
+        "cell_to_torch": "grukit.interop.pytorch",
+        "from_keras": "grukit.interop.keras",
+        "from_torch": "grukit.interop.pytorch",
+        "load_keras": "grukit.interop.keras",
+        "to_keras_weights": "grukit.interop.keras",
+        "to_torch": "grukit.interop.pytorch",
+    },
+)

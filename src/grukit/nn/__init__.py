@@ -1,8 +1,13 @@
 """PyTorch modules: :class:`GRU` (stacks, directions, options, streaming), :class:`GRUCell`, and
 :class:`GRUStreamer` (stateful, allocation-free streaming)."""
 
-from grukit.nn._streaming import GRUStreamer
-from grukit.nn.cell import GRUCell
-from grukit.nn.gru import GRU
+from grukit._lazy import lazy_exports
 
-__all__ = ["GRU", "GRUCell", "GRUStreamer"]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "GRU": "grukit.nn.gru",
+        "GRUCell": "grukit.nn.cell",
+        "GRUStreamer": "grukit.nn._streaming",
+    },
+)

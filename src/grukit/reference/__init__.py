@@ -11,27 +11,21 @@ against). Imports only NumPy.
 * :func:`sigmoid`, :func:`layer_norm_forward`, :func:`layer_norm_backward`: building blocks.
 """
 
-from .cell import (
-    LAYER_NORM_EPS,
-    GRUCellCache,
-    gru_cell_backward,
-    gru_cell_forward,
-    layer_norm_backward,
-    layer_norm_forward,
-    sigmoid,
-)
-from .sequence import GRUForwardCache, GRUStepRecord, gru_backward, gru_forward
+from grukit._lazy import lazy_exports
 
-__all__ = [
-    "LAYER_NORM_EPS",
-    "GRUCellCache",
-    "GRUForwardCache",
-    "GRUStepRecord",
-    "gru_backward",
-    "gru_cell_backward",
-    "gru_cell_forward",
-    "gru_forward",
-    "layer_norm_backward",
-    "layer_norm_forward",
-    "sigmoid",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "GRUCellCache": "grukit.reference.cell",
+        "GRUForwardCache": "grukit.reference.sequence",
+        "GRUStepRecord": "grukit.reference.sequence",
+        "LAYER_NORM_EPS": "grukit.reference.cell",
+        "gru_backward": "grukit.reference.sequence",
+        "gru_cell_backward": "grukit.reference.cell",
+        "gru_cell_forward": "grukit.reference.cell",
+        "gru_forward": "grukit.reference.sequence",
+        "layer_norm_backward": "grukit.reference.cell",
+        "layer_norm_forward": "grukit.reference.cell",
+        "sigmoid": "grukit.reference.cell",
+    },
+)

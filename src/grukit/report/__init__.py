@@ -5,21 +5,18 @@
 PosixPath('runs/pm25/report.html')
 """
 
-from grukit.report.html import image_html, render_page, table_html, write_report
-from grukit.report.plots import (
-    plot_anomalies,
-    plot_error_by_step,
-    plot_forecast,
-    plot_loss_curves,
-)
+from grukit._lazy import lazy_exports
 
-__all__ = [
-    "image_html",
-    "plot_anomalies",
-    "plot_error_by_step",
-    "plot_forecast",
-    "plot_loss_curves",
-    "render_page",
-    "table_html",
-    "write_report",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "image_html": "grukit.report.html",
+        "plot_anomalies": "grukit.report.plots",
+        "plot_error_by_step": "grukit.report.plots",
+        "plot_forecast": "grukit.report.plots",
+        "plot_loss_curves": "grukit.report.plots",
+        "render_page": "grukit.report.html",
+        "table_html": "grukit.report.html",
+        "write_report": "grukit.report.html",
+    },
+)

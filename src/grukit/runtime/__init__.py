@@ -3,14 +3,16 @@
 See ``docs/performance.md`` ("Denormals", "Threads").
 """
 
-from grukit.runtime.denormals import denormal_support, flush_denormals, get_mxcsr
-from grukit.runtime.threads import apply_env_threads, get_num_threads, set_num_threads
+from grukit._lazy import lazy_exports
 
-__all__ = [
-    "apply_env_threads",
-    "denormal_support",
-    "flush_denormals",
-    "get_mxcsr",
-    "get_num_threads",
-    "set_num_threads",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "apply_env_threads": "grukit.runtime.threads",
+        "denormal_support": "grukit.runtime.denormals",
+        "flush_denormals": "grukit.runtime.denormals",
+        "get_mxcsr": "grukit.runtime.denormals",
+        "get_num_threads": "grukit.runtime.threads",
+        "set_num_threads": "grukit.runtime.threads",
+    },
+)

@@ -9,32 +9,16 @@
 ``from grukit.tasks import GRUConfig`` does not import PyTorch.
 """
 
-from __future__ import annotations
+from grukit._lazy import lazy_exports
 
-import importlib
-from typing import Any
-
-# public name -> module that defines it
-_LAZY: dict[str, str] = {
-    "AnomalyDetector": "grukit.tasks.detector",
-    "Forecaster": "grukit.tasks.forecaster",
-    "GRUConfig": "grukit.tasks.config",
-    "evaluation_table": "grukit.tasks.evaluation",
-    "load": "grukit.tasks.storage",
-    "load_frame": "grukit.tasks.tables",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'grukit.tasks' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "AnomalyDetector": "grukit.tasks.detector",
+        "Forecaster": "grukit.tasks.forecaster",
+        "GRUConfig": "grukit.tasks.config",
+        "evaluation_table": "grukit.tasks.evaluation",
+        "load": "grukit.tasks.storage",
+        "load_frame": "grukit.tasks.tables",
+    },
+)

@@ -153,7 +153,7 @@ class Task:
         either the previous model or the new one readable. No pickle: :func:`grukit.load` reads
         it back without executing anything from the files.
         """
-        from grukit import __version__
+        from grukit._version import __version__
         from grukit.io import save_tensors, write_json
 
         self._check_fitted()

@@ -12,37 +12,21 @@ Names are imported lazily so that ``from grukit.train.config import TrainConfig`
 ``grukit.train.TrainConfig``) does not import PyTorch.
 """
 
-from __future__ import annotations
+from grukit._lazy import lazy_exports
 
-import importlib
-from typing import Any
-
-# public name -> module that defines it
-_LAZY: dict[str, str] = {
-    "Callback": "grukit.train.callbacks",
-    "Checkpoint": "grukit.train.checkpoint",
-    "CheckpointError": "grukit.train.checkpoint",
-    "History": "grukit.train.history",
-    "TrainConfig": "grukit.train.config",
-    "TrainState": "grukit.train.callbacks",
-    "compute_context": "grukit.train.loop",
-    "has_checkpoint": "grukit.train.checkpoint",
-    "load_checkpoint": "grukit.train.checkpoint",
-    "seed_everything": "grukit.train.seed",
-    "train": "grukit.train.loop",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'grukit.train' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "Callback": "grukit.train.callbacks",
+        "Checkpoint": "grukit.train.checkpoint",
+        "CheckpointError": "grukit.train.checkpoint",
+        "History": "grukit.train.history",
+        "TrainConfig": "grukit.train.config",
+        "TrainState": "grukit.train.callbacks",
+        "compute_context": "grukit.train.loop",
+        "has_checkpoint": "grukit.train.checkpoint",
+        "load_checkpoint": "grukit.train.checkpoint",
+        "seed_everything": "grukit.train.seed",
+        "train": "grukit.train.loop",
+    },
+)
