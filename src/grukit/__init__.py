@@ -11,7 +11,7 @@ stays quick; ``grukit.GRU`` imports PyTorch on first use.
 """
 
 from grukit._lazy import lazy_exports
-from grukit._version import __version__
+from grukit._version import __version__ as __version__
 
 __getattr__, __dir__, _names = lazy_exports(
     __name__,
