@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import subprocess
 import sys
 
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-import grukit.reference.sequence
 from grukit.reference import (
     LAYER_NORM_EPS,
     gru_backward,
@@ -244,11 +242,6 @@ def test_layer_norm_formula():
     expected = gain * (value - value.mean(1, keepdims=True)) / np.sqrt(value.var(1)[:, None] + 1e-5)
     np.testing.assert_allclose(out, expected, rtol=1e-13)
     assert LAYER_NORM_EPS == 1e-5
-
-
-def test_forward_docstring_example_runs():
-    result = doctest.testmod(grukit.reference.sequence, verbose=False)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_reference_package_does_not_import_torch():
