@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from grukit.metrics import (
     f1,
@@ -18,6 +17,7 @@ from grukit.metrics import (
     smape,
     threshold_from_scores,
 )
+from strategies import labelled_scores
 
 Y = np.array([1.0, 2.0, 4.0, -2.0])
 P = np.array([2.0, 2.0, 1.0, 0.0])  # errors -1, 0, 3, -2
@@ -91,12 +91,8 @@ def test_roc_auc_by_hand_with_ties():
         roc_auc([0, 1], [0.1, np.nan])
 
 
-@settings(max_examples=100, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 1), st.integers(0, 6)), min_size=2, max_size=40).filter(
-        lambda pairs: len({label for label, _ in pairs}) == 2
-    )
-)
+@settings(max_examples=100)
+@given(labelled_scores())
 def test_roc_auc_equals_the_pairwise_count(pairs):
     labels = np.array([label for label, _ in pairs])
     scores = np.array([score for _, score in pairs], dtype=float) / 3.0  # many ties

@@ -1,7 +1,5 @@
 """``grukit demo`` (``make demo``): the sine demo it starts with, and the whole quick demo."""
 
-from cli_helpers import single_thread  # noqa: F401
-
 from grukit.cli import main
 
 

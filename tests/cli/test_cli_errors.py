@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from cli_helpers import FAST, run, seasonal_csv, single_thread  # noqa: F401
-from tasks_helpers import seasonal_frame
+
+from support.cli import FAST, run, seasonal_csv
+from support.series import seasonal_frame
 
 
 def _write(tmp_path, frame, name="data.csv"):

@@ -6,20 +6,14 @@ Skipped when the folder is absent (set GRUKIT_SHARED_DATA to point elsewhere).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_helpers import run, single_thread  # noqa: F401
 
-SHARED = Path(
-    os.environ.get(
-        "GRUKIT_SHARED_DATA", Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-    )
-)
-PM25 = SHARED / "beijing_pm25" / "PRSA_data_2010.1.1-2014.12.31.csv"
-ETTH1 = SHARED / "ett_small" / "ETTh1.csv"
+from support.cli import run
+from support.datasets import ETTH1, PM25
+
 COVARIATES = "DEWP,TEMP,PRES,Iws,Is,Ir,cbwd"
 
 needs_pm25 = pytest.mark.skipif(not PM25.exists(), reason=f"PM2.5 file not found at {PM25}")

@@ -10,9 +10,9 @@ import subprocess
 import sys
 
 import torch
-from cli_helpers import FAST, run, seasonal_csv, single_thread  # noqa: F401
 
 from grukit.io import load_tensors
+from support.cli import FAST, run, seasonal_csv
 
 # Runs the CLI in a child process that SIGKILLs itself in the middle of a training epoch: a
 # real, unannounced kill (no exception handler, no cleanup), after `KILL_AT` training batches.

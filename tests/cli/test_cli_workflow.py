@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 import pytest
-from cli_helpers import FAST, run, seasonal_csv, single_thread  # noqa: F401
 
 from grukit.data import multi_seasonal_with_anomalies
+from support.cli import FAST, run, seasonal_csv
 
 
 @pytest.fixture(scope="module")

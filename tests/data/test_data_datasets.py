@@ -4,9 +4,6 @@ The files are read from the shared data folder next to the repository, or from
 $GRUKIT_SHARED_DATA; they are never copied into the repository.
 """
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,15 +18,7 @@ from grukit.data import (
     make_windows,
 )
 from grukit.metrics import forecast_metrics, mae, rmse
-
-SHARED = Path(
-    os.environ.get(
-        "GRUKIT_SHARED_DATA", Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-    )
-)
-PM25 = SHARED / "beijing_pm25" / "PRSA_data_2010.1.1-2014.12.31.csv"
-ETTH1 = SHARED / "ett_small" / "ETTh1.csv"
-ETTH2 = SHARED / "ett_small" / "ETTh2.csv"
+from support.datasets import ETTH1, ETTH2, PM25
 
 
 def _need(path):

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
-from hypothesis import strategies as st
 
 from grukit.data import (
     GrukitDataError,
@@ -16,6 +15,7 @@ from grukit.data import (
     segment_bounds,
     sequence_starts,
 )
+from strategies import choices, flags, seeds, sizes
 
 
 def _two_series(n_a=12, n_b=9):
@@ -149,14 +149,14 @@ def test_sequences_cover_every_step():
         make_sequences(values, 11)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
-    n=st.integers(1, 40),
-    window=st.integers(1, 12),
-    stride=st.integers(1, 6),
-    per_step=st.booleans(),
-    reduce=st.sampled_from(["mean", "max"]),
-    seed=st.integers(0, 2**16),
+    n=sizes(40),
+    window=sizes(12),
+    stride=sizes(6),
+    per_step=flags,
+    reduce=choices(["mean", "max"]),
+    seed=seeds,
 )
 def test_scores_to_timesteps_matches_brute_force(n, window, stride, per_step, reduce, seed):
     assume(window <= n and stride <= window)

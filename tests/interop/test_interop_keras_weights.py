@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import grukit
 from grukit.interop import from_keras, to_keras_weights
 from grukit.interop._keras_source import KerasLayerRecord, read_file_records
 from grukit.interop._modules import build_gru
 from grukit.interop.keras import record_to_spec
+from strategies import choices, flags, seeds, sizes
 
 KERAS_MERGE = {"concat": "concat", "sum": "sum", "mul": "mul", "mean": "ave"}
 
@@ -81,16 +81,16 @@ def test_bidirectional_order_is_forward_then_backward():
     np.testing.assert_array_equal(weights[3].T[2:4], gru.weight_ih_l0_reverse.detach()[:2])
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30)
 @given(
-    hidden=st.integers(1, 5),
-    inputs=st.integers(1, 4),
-    bidirectional=st.booleans(),
-    merge=st.sampled_from(sorted(KERAS_MERGE)),
-    reset_after=st.booleans(),
-    bias=st.booleans(),
-    go_backwards=st.booleans(),
-    seed=st.integers(0, 2**31 - 1),
+    hidden=sizes(5),
+    inputs=sizes(4),
+    bidirectional=flags,
+    merge=choices(sorted(KERAS_MERGE)),
+    reset_after=flags,
+    bias=flags,
+    go_backwards=flags,
+    seed=seeds,
 )
 def test_to_keras_then_back_is_identity(
     hidden, inputs, bidirectional, merge, reset_after, bias, go_backwards, seed

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from grukit.interop._layout import keras_to_torch_direction, swap_rz, torch_to_keras_direction
 from grukit.reference import gru_forward
+from strategies import flags, seeds, sizes
 
 
 def _blocks(shape_prefix: tuple[int, ...], hidden: int, axis: int, order: str) -> np.ndarray:
@@ -71,13 +71,13 @@ def test_one_bias_without_the_other_is_refused():
         )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(
-    hidden=st.integers(1, 6),
-    inputs=st.integers(1, 5),
-    reset_after=st.booleans(),
-    use_bias=st.booleans(),
-    seed=st.integers(0, 2**31 - 1),
+    hidden=sizes(6),
+    inputs=sizes(5),
+    reset_after=flags,
+    use_bias=flags,
+    seed=seeds,
 )
 def test_keras_to_torch_to_keras_is_identity(hidden, inputs, reset_after, use_bias, seed):
     rng = np.random.default_rng(seed)
@@ -98,12 +98,12 @@ def test_keras_to_torch_to_keras_is_identity(hidden, inputs, reset_after, use_bi
         np.testing.assert_array_equal(a, b)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(
-    hidden=st.integers(1, 6),
-    inputs=st.integers(1, 5),
-    reset_after=st.booleans(),
-    seed=st.integers(0, 2**31 - 1),
+    hidden=sizes(6),
+    inputs=sizes(5),
+    reset_after=flags,
+    seed=seeds,
 )
 def test_torch_to_keras_to_torch_is_identity(hidden, inputs, reset_after, seed):
     rng = np.random.default_rng(seed)
@@ -120,8 +120,8 @@ def test_torch_to_keras_to_torch_is_identity(hidden, inputs, reset_after, seed):
         np.testing.assert_array_equal(back[name], value)
 
 
-@settings(max_examples=25, deadline=None)
-@given(hidden=st.integers(1, 5), inputs=st.integers(1, 4), seed=st.integers(0, 2**31 - 1))
+@settings(max_examples=25)
+@given(hidden=sizes(5), inputs=sizes(4), seed=seeds)
 def test_reset_before_bias_fold_computes_the_same_function(hidden, inputs, seed):
     """With reset_after=False, b_hn sits outside r * (...), so b = b_ih + b_hh is exact."""
     rng = np.random.default_rng(seed)

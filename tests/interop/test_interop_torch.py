@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 import torch
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import grukit
 from grukit.interop import cell_from_torch, cell_to_torch, from_torch, to_torch
+from strategies import flags, sizes
 
 TOLERANCE = {torch.float32: 1e-6, torch.float64: 1e-12}
 
@@ -80,15 +80,15 @@ def test_gru_methods_delegate_to_interop():
     _assert_same_state(gru.to_torch(), module)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(
-    input_size=st.integers(1, 5),
-    hidden_size=st.integers(1, 6),
-    num_layers=st.integers(1, 3),
-    bidirectional=st.booleans(),
-    bias=st.booleans(),
-    batch_first=st.booleans(),
-    float64=st.booleans(),
+    input_size=sizes(5),
+    hidden_size=sizes(6),
+    num_layers=sizes(3),
+    bidirectional=flags,
+    bias=flags,
+    batch_first=flags,
+    float64=flags,
 )
 def test_torch_round_trip_is_identity(
     input_size, hidden_size, num_layers, bidirectional, bias, batch_first, float64
@@ -109,12 +109,12 @@ def test_torch_round_trip_is_identity(
         assert getattr(back, name) == getattr(module, name)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(
-    hidden_size=st.integers(1, 5),
-    num_layers=st.integers(1, 2),
-    bidirectional=st.booleans(),
-    bias=st.booleans(),
+    hidden_size=sizes(5),
+    num_layers=sizes(2),
+    bidirectional=flags,
+    bias=flags,
 )
 def test_grukit_round_trip_is_identity(hidden_size, num_layers, bidirectional, bias):
     gru = grukit.GRU(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import json
 import math
 import sys
@@ -12,8 +11,6 @@ import pytest
 import torch
 
 import grukit
-import grukit.nn.cell
-import grukit.nn.gru
 
 
 def test_parameter_names_and_shapes_match_torch_gru():
@@ -231,9 +228,3 @@ def test_repr_lists_non_default_options():
     assert repr(grukit.GRU(3, 5, zoneout=0.1, engine="torch")) == (
         "GRU(3, 5, zoneout=0.1, engine='torch')"
     )
-
-
-@pytest.mark.parametrize("module", [grukit.nn.gru, grukit.nn.cell])
-def test_docstring_examples_run(module):
-    failures, attempted = doctest.testmod(module, raise_on_error=False, verbose=False)
-    assert attempted > 0 and failures == 0

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hypothesis.strategies as st
 import torch
 from hypothesis import given, settings
 
 import grukit
+from strategies import choices, padded_batch_shapes
 
 CONFIGS = [
     {"engine": "native"},
@@ -21,17 +21,8 @@ for index, config in enumerate(CONFIGS):
     MODULES.append(grukit.GRU(2, 3, **config).double().eval())
 
 
-@st.composite
-def padded_batches(draw):
-    batch = draw(st.integers(1, 4))
-    steps = draw(st.integers(1, 7))
-    lengths = draw(st.lists(st.integers(0, steps), min_size=batch, max_size=batch))
-    seed = draw(st.integers(0, 2**31 - 1))
-    return lengths, steps, seed
-
-
-@settings(max_examples=40, deadline=None)
-@given(padded_batches(), st.sampled_from(range(len(CONFIGS))))
+@settings(max_examples=40)
+@given(padded_batch_shapes(), choices(range(len(CONFIGS))))
 def test_masked_tail_leaves_outputs_and_final_state_unchanged(batch, which):
     lengths, steps, seed = batch
     gru = MODULES[which]

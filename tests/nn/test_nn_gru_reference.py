@@ -1,7 +1,8 @@
 """grukit.GRU with every engine and option against the NumPy reference, forward and gradients.
 
-The reference stack (gru_stack_reference.py) composes ``grukit.reference.gru_forward`` and
-``gru_backward`` layer by layer; the module's gradients come from autograd.
+The reference stack (tests/support/gru_stack_reference.py) composes
+``grukit.reference.gru_forward`` and ``gru_backward`` layer by layer; the module's gradients
+come from autograd.
 Tolerances: float64 1e-10 (forward) and 1e-8 (gradients), absolute; float32 1e-5 absolute and
 relative (float32 gradients reach magnitude ~10, where one ulp is ~1e-6).
 """
@@ -11,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from gru_stack_reference import StackReference, module_gradients, random_inputs
 
 import grukit
 from grukit.engines import ENGINES, fused, get_engine, native
+from support.gru_stack_reference import StackReference, module_gradients, random_inputs
 
 CONFIGS = {
     "plain": {},

@@ -10,12 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from gru_stack_reference import direction_weights
 
 import grukit
 import grukit.nn.gru
 from grukit.engines import torch_loop
 from grukit.reference import gru_forward
+from support.gru_stack_reference import direction_weights
 
 
 @pytest.fixture

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import doctest
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
-import grukit.reference.sequence
 from grukit.reference import (
     LAYER_NORM_EPS,
     gru_backward,
@@ -22,6 +18,7 @@ from grukit.reference import (
     layer_norm_forward,
     sigmoid,
 )
+from strategies import flags, padded_reference_cases, row_lengths, seeds
 
 I, H = 3, 4
 
@@ -39,34 +36,8 @@ def random_weights(rng, *, layer_norm=False, input_size=I):
     return weights
 
 
-anything = st.floats(allow_nan=True, allow_infinity=True)
-
-
-@st.composite
-def padded_batches(draw):
-    """A batch with lengths, arbitrary values at padded positions and extra padded steps."""
-    batch = draw(st.integers(1, 3))
-    steps = draw(st.integers(1, 5))
-    extra = draw(st.integers(1, 3))
-    lengths = np.array(draw(st.lists(st.integers(0, steps), min_size=batch, max_size=batch)))
-    return {
-        "steps": steps,
-        "lengths": lengths,
-        "options": {
-            "reset_after": draw(st.booleans()),
-            "reverse": draw(st.booleans()),
-        },
-        "layer_norm": draw(st.booleans()),
-        "use_mask": draw(st.booleans()),
-        "use_keep": draw(st.booleans()),
-        "seed": draw(st.integers(0, 2**32 - 1)),
-        "x_padding": draw(arrays(np.float64, (batch, steps + extra, I), elements=anything)),
-        "d_output_padding": draw(arrays(np.float64, (batch, steps + extra, H), elements=anything)),
-    }
-
-
-@settings(max_examples=200, deadline=None)
-@given(case=padded_batches())
+@settings(max_examples=200)
+@given(case=padded_reference_cases(I, H))
 def test_masked_tail_changes_nothing(case):
     steps, lengths, options = case["steps"], case["lengths"], dict(case["options"])
     batch, long_steps, _ = case["x_padding"].shape
@@ -102,11 +73,11 @@ def test_masked_tail_changes_nothing(case):
         assert np.array_equal(d_long[2][key], d_short[2][key])
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(
-    seed=st.integers(0, 2**32 - 1),
-    lengths=st.lists(st.integers(1, 5), min_size=1, max_size=3),
-    reset_after=st.booleans(),
+    seed=seeds,
+    lengths=row_lengths(max_length=5, max_rows=3),
+    reset_after=flags,
 )
 def test_reverse_runs_each_row_backwards_from_its_last_valid_step(seed, lengths, reset_after):
     rng = np.random.default_rng(seed)
@@ -271,11 +242,6 @@ def test_layer_norm_formula():
     expected = gain * (value - value.mean(1, keepdims=True)) / np.sqrt(value.var(1)[:, None] + 1e-5)
     np.testing.assert_allclose(out, expected, rtol=1e-13)
     assert LAYER_NORM_EPS == 1e-5
-
-
-def test_forward_docstring_example_runs():
-    result = doctest.testmod(grukit.reference.sequence, verbose=False)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_reference_package_does_not_import_torch():

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
-from tasks_helpers import fast_config, seasonal_frame, single_thread  # noqa: E402, F401
-
-from grukit.data import multi_seasonal_with_anomalies  # noqa: E402
-from grukit.io import write_json  # noqa: E402
-from grukit.report import plot_error_by_step, write_report  # noqa: E402
-from grukit.tasks import AnomalyDetector, Forecaster, evaluation_table  # noqa: E402
-from grukit.tasks.evaluation import table_from_record, table_to_record  # noqa: E402
+from grukit.data import multi_seasonal_with_anomalies
+from grukit.io import write_json
+from grukit.report import plot_error_by_step, write_report
+from grukit.tasks import AnomalyDetector, Forecaster, evaluation_table
+from grukit.tasks.evaluation import table_from_record, table_to_record
+from support.series import fast_config, seasonal_frame
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tasks_helpers import fast_config, single_thread  # noqa: F401
 
 from grukit.data import GrukitDataError, multi_seasonal_with_anomalies
 from grukit.tasks import AnomalyDetector
 from grukit.tasks.scoring import best_f1_threshold, detection_scores
+from support.series import fast_config
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from tasks_helpers import fast_config, seasonal_frame, single_thread, two_series_frame  # noqa: F401
 
 from grukit import metrics
 from grukit.baselines import persistence, seasonal_naive
 from grukit.data import GrukitDataError
 from grukit.tasks import Forecaster, GRUConfig
 from grukit.tasks.evaluation import METRICS, metric_columns
+from support.series import fast_config, seasonal_frame, two_series_frame
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tasks_helpers import fast_config, seasonal_frame, single_thread  # noqa: F401
 
 from grukit.tasks import Forecaster
 from grukit.train import Callback
+from support.series import fast_config, seasonal_frame
 
 
 class Interrupt(Exception):

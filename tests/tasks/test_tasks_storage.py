@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 import pytest
-from tasks_helpers import fast_config, seasonal_frame, single_thread  # noqa: F401
 
 import grukit
 from grukit.data import multi_seasonal_with_anomalies
 from grukit.io import CorruptFileError
 from grukit.tasks import AnomalyDetector, Forecaster, GRUConfig, load
+from support.series import fast_config, seasonal_frame
 
 
 @pytest.fixture(scope="module")

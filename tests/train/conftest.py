@@ -1,15 +1,10 @@
-"""Run the training tests single-threaded: tiny models on a shared 2-core machine are much faster
-(OpenMP threads contend otherwise) and the runs stay bitwise comparable across processes."""
+"""The training tests train tiny models: every module here runs on one PyTorch thread."""
 
 from __future__ import annotations
 
 import pytest
-import torch
 
 
-@pytest.fixture(autouse=True)
-def _single_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread(single_torch_thread):
+    """See ``single_torch_thread`` in tests/conftest.py."""

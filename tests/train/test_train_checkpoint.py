@@ -11,11 +11,9 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
-from train_helpers import make_data, make_model, weights
 
 import grukit.train.checkpoint as checkpoint_module
 from grukit.io import load_tensors, read_json
@@ -30,8 +28,9 @@ from grukit.train import (
 )
 from grukit.train.seed import capture_rng_state, restore_rng_state
 from grukit.train.state import decode_state, encode_state
+from support import IMPORT_ROOT
+from support.tiny_training import make_data, make_model, weights
 
-HERE = Path(__file__).resolve().parent
 CONFIG = TrainConfig(
     epochs=6, batch_size=16, learning_rate=2e-2, schedule="step", schedule_step_epochs=2,
     schedule_factor=0.5, patience=None, seed=5, progress=False,
@@ -144,7 +143,7 @@ def test_resume_after_sigkill_is_exact(tmp_path):
         "from pathlib import Path\n"
         "import torch\n"
         "torch.set_num_threads(1)  # as the test process (conftest.py)\n"
-        "from train_helpers import make_data, make_model\n"
+        "from support.tiny_training import make_data, make_model\n"
         "from grukit.train import Callback, train\n"
         "from grukit.train.config import TrainConfig\n"
         "config = TrainConfig.from_dict(__import__('json').loads(sys.argv[1]))\n"
@@ -159,7 +158,7 @@ def test_resume_after_sigkill_is_exact(tmp_path):
     )
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([str(IMPORT_ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     process = subprocess.Popen(
         [sys.executable, str(script), json.dumps(CONFIG.to_dict())],

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from train_helpers import make_data, make_model, weights
 
 from grukit.train import Callback, TrainConfig, seed_everything, train
 from grukit.train import loop as loop_module
+from support.tiny_training import make_data, make_model, weights
 
 
 def quiet(**changes) -> TrainConfig:

@@ -1,16 +1,11 @@
-"""Helpers of the command-line tests: small CSV files and running ``main`` in-process."""
+"""For the command-line tests: small CSV files, fast options, and ``main`` run in-process."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
-from tasks_helpers import seasonal_frame, single_thread  # noqa: E402
-
-from grukit.cli import main  # noqa: E402
-
-__all__ = ["FAST", "run", "seasonal_csv", "single_thread"]
+from grukit.cli import main
+from support.series import seasonal_frame
 
 #: options that keep a training command to a fraction of a second
 FAST = ["--hidden-size", "8", "--epochs", "2", "--batch-size", "32", "--lr", "0.005"]

@@ -1,8 +1,7 @@
 """A whole ``grukit.GRU`` stack composed from the NumPy reference, forward and backward.
 
 Independent of the module's code: directions, layers, merge modes and ``go_backwards`` are
-rebuilt here in NumPy from ``grukit.reference.gru_forward`` / ``gru_backward``. Test helper,
-not a test module.
+rebuilt here in NumPy from ``grukit.reference.gru_forward`` / ``gru_backward``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Shared tiny model and data for the training tests (also imported by the subprocess script)."""
+"""A tiny model and its data for the training tests (also imported by a training subprocess)."""
 
 from __future__ import annotations
 

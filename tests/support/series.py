@@ -1,13 +1,9 @@
-"""Small series and fast settings shared by the task, report and CLI tests.
-
-Import ``single_thread`` into a test module to run its tests on one PyTorch thread.
-"""
+"""Small series and fast settings shared by the task, report and CLI tests."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from grukit.train import TrainConfig
 
@@ -40,15 +36,3 @@ def two_series_frame(n: int = 150) -> pd.DataFrame:
     second = seasonal_frame(n, seed=2).assign(site="s2")
     second["a"] += 5
     return pd.concat([second, first], ignore_index=True)  # unsorted on purpose
-
-
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Tiny models train fastest on one thread, and one thread never spins waiting for a core
-    that another process holds (two threads on a busy 2-core machine ran 10x slower)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

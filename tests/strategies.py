@@ -1,0 +1,81 @@
+"""Every Hypothesis strategy of the test suite.
+
+Test modules import them as ``from strategies import ...`` (the ``pythonpath = ["tests"]``
+option of pytest in pyproject.toml puts this directory on the import path) and never import
+``hypothesis.strategies`` themselves. The settings profiles are registered in tests/conftest.py;
+a test states only its own ``max_examples``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+T = TypeVar("T")
+
+#: seeds for ``numpy.random.default_rng`` and ``torch.Generator().manual_seed``
+seeds = st.integers(0, 2**32 - 1)
+
+#: either value of a boolean option
+flags = st.booleans()
+
+#: any float, NaN and infinities included: the values that padded positions may hold
+any_floats = st.floats(allow_nan=True, allow_infinity=True)
+
+
+def sizes(maximum: int) -> st.SearchStrategy[int]:
+    """A size or count from 1 to ``maximum`` (features, hidden units, layers, rows, steps)."""
+    return st.integers(1, maximum)
+
+
+def choices(values: Sequence[T]) -> st.SearchStrategy[T]:
+    """One of ``values`` (an option name, an index into a table of configurations)."""
+    return st.sampled_from(values)
+
+
+def row_lengths(max_length: int, max_rows: int) -> st.SearchStrategy[list[int]]:
+    """The lengths of 1 to ``max_rows`` rows, each from 1 to ``max_length`` steps."""
+    return st.lists(st.integers(1, max_length), min_size=1, max_size=max_rows)
+
+
+@st.composite
+def padded_batch_shapes(draw) -> tuple[list[int], int, int]:
+    """``(lengths, steps, seed)`` of a padded batch: 1-4 rows of 0..steps valid steps, 1-7 steps."""
+    batch = draw(st.integers(1, 4))
+    steps = draw(st.integers(1, 7))
+    lengths = draw(st.lists(st.integers(0, steps), min_size=batch, max_size=batch))
+    return lengths, steps, draw(seeds)
+
+
+@st.composite
+def padded_reference_cases(draw, input_size: int, hidden_size: int) -> dict:
+    """A batch for the NumPy reference: lengths, options, and arbitrary values (NaN included)
+    at the padded positions, which lie past each row's length and in 1-3 extra steps."""
+    batch = draw(st.integers(1, 3))
+    steps = draw(st.integers(1, 5))
+    extra = draw(st.integers(1, 3))
+    lengths = np.array(draw(st.lists(st.integers(0, steps), min_size=batch, max_size=batch)))
+    padded_shape = (batch, steps + extra)
+    return {
+        "steps": steps,
+        "lengths": lengths,
+        "options": {"reset_after": draw(flags), "reverse": draw(flags)},
+        "layer_norm": draw(flags),
+        "use_mask": draw(flags),
+        "use_keep": draw(flags),
+        "seed": draw(seeds),
+        "x_padding": draw(arrays(np.float64, (*padded_shape, input_size), elements=any_floats)),
+        "d_output_padding": draw(
+            arrays(np.float64, (*padded_shape, hidden_size), elements=any_floats)
+        ),
+    }
+
+
+def labelled_scores() -> st.SearchStrategy[list[tuple[int, int]]]:
+    """2-40 pairs ``(label 0 or 1, score 0..6)`` with both labels present and many ties."""
+    pairs = st.lists(st.tuples(st.integers(0, 1), st.integers(0, 6)), min_size=2, max_size=40)
+    return pairs.filter(lambda pairs: len({label for label, _ in pairs}) == 2)
