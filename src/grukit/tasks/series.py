@@ -33,12 +33,15 @@ class SeriesTask(Task):
     """A task whose data is a table of series: ``time_column``, ``id_column``, ``fill``,
     ``scaler``.
 
-    A subclass declares ``_check_own_params`` (its other parameters) and
-    ``_check_rows_needed`` (the rows per series one window needs).
+    A subclass declares ``_check_own_params`` (its other parameters), ``_minimum_rows`` and
+    ``_check_columns`` (for :meth:`read_table`), and may change :meth:`test_context` and
+    ``_validation_context``, besides what :class:`~grukit.tasks.base.Task` asks for.
     """
 
     time_column: str | None
     id_column: str | None
+    fill: str | None
+    scaler: str | None
     time_column_: str | None
 
     def _check_params(self, given: dict[str, Any]) -> dict[str, Any]:

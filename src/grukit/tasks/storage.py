@@ -63,7 +63,11 @@ class SavedModel:
 
     @property
     def weights_path(self) -> Path:
-        return self.directory / str(self.config.get("weights", {}).get("file", WEIGHTS_NAME))
+        return _weights_path(self.directory, self.config)
+
+
+def _weights_path(directory: Path, config: Mapping[str, Any]) -> Path:
+    return directory / str(config.get("weights", {}).get("file", WEIGHTS_NAME))
 
 
 def write_model(
@@ -147,17 +151,17 @@ def read_model(path: str | Path, *, tasks: Collection[str]) -> SavedModel:
         A truncated or damaged file, or a file that is not a grukit model config.
     """
     directory = _directory(path)
-    config = _read_config(directory / CONFIG_NAME, tasks)
-    saved = SavedModel(directory, config, {}, {})
-    weights_path = saved.weights_path
+    config_path = directory / CONFIG_NAME
+    config = _read_config(config_path, tasks)
+    weights_path = _weights_path(directory, config)
     try:
         data = weights_path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f"model weights '{weights_path}' do not exist") from None
     if hashlib.sha256(data).hexdigest() != config.get("weights", {}).get("sha256"):
         raise CorruptFileError(
-            f"model weights '{weights_path}' are corrupt or do not belong to "
-            f"'{saved.config_path}' (SHA-256 mismatch; was the file truncated or replaced?)",
+            f"model weights '{weights_path}' are corrupt or do not belong to '{config_path}' "
+            "(SHA-256 mismatch; was the file truncated or replaced?)",
             weights_path,
         )
     tensors = load_tensors(weights_path, description="model weights")
