@@ -18,7 +18,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "Forecaster": "grukit.tasks.forecaster",
         "GRUConfig": "grukit.tasks.config",
         "evaluation_table": "grukit.tasks.evaluation",
-        "load": "grukit.tasks.storage",
+        "load": "grukit.tasks.registry",
         "load_frame": "grukit.tasks.tables",
     },
 )

@@ -1,73 +1,134 @@
-"""What Forecaster and AnomalyDetector share: parameters, training, inference, saving."""
+"""`Task`: the core every grukit workflow shares (parameters, fitting, inference, saving, score).
+
+A task subclass declares its parameters (the constructor and ``_check_params``), its data
+preparation (``_read``, ``_split_validation``, ``_learn_preparation``, ``_prepare``,
+``_training_pairs``), its network (``_network_type``, ``_network_options``) and its learned
+state (``_learned_state``, ``_restore_learned_state``); the base does the rest. See
+``docs/workflows.md`` ("How a new task plugs in").
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from grukit import checks
 from grukit.tasks.config import GRUConfig
+from grukit.tasks.storage import SavedModel, write_model
 from grukit.train.config import TrainConfig
 
-__all__ = ["FORMAT", "VERSION", "Task", "check_positive", "check_choice"]
+__all__ = ["CONFIG_PARAMS", "FitData", "Task"]
 
-FORMAT = "grukit-model"
-VERSION = 1
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
-HISTORY_NAME = "history.json"
+#: Parameters that are option dataclasses (``to_dict``/``from_dict``); None means the default.
+CONFIG_PARAMS: dict[str, type] = {"gru_config": GRUConfig, "train_config": TrainConfig}
 
-
-def check_positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
-    return int(value)
+TaskT = TypeVar("TaskT", bound="Task")
 
 
-def check_choice(name: str, value: Any, options: Iterable[Any]) -> Any:
-    options = tuple(options)
-    if value not in options:
-        listed = ", ".join(repr(o) for o in options)
-        raise ValueError(f"`{name}` must be one of {listed}, got {value!r}")
+@dataclass(frozen=True)
+class FitData:
+    """What :meth:`Task.fit` read and prepared, handed to ``_finish_fit``."""
+
+    train: Any
+    validation: Any
+    train_prepared: Any
+    validation_prepared: Any
+
+
+def _check_config(name: str, value: Any, config_class: type) -> Any:
+    if value is None:
+        return config_class()
+    if not isinstance(value, config_class):
+        raise ValueError(f"`{name}` must be a {config_class.__name__}, got {type(value).__name__}")
     return value
-
-
-def check_configs(gru_config: Any, train_config: Any) -> tuple[GRUConfig, TrainConfig]:
-    gru_config = GRUConfig() if gru_config is None else gru_config
-    train_config = TrainConfig() if train_config is None else train_config
-    if not isinstance(gru_config, GRUConfig):
-        raise ValueError(f"`gru_config` must be a GRUConfig, got {type(gru_config).__name__}")
-    if not isinstance(train_config, TrainConfig):
-        raise ValueError(f"`train_config` must be a TrainConfig, got {type(train_config).__name__}")
-    return gru_config, train_config
 
 
 class Task:
     """Base of the scikit-learn-style tasks: ``fit`` returns self, learned attributes end in _.
 
-    Subclasses define ``task`` (the name in ``config.json``), ``_param_names`` (constructor
-    arguments, in order), ``_network_class`` and ``_fitted_state``/``_restore_state``.
+    A subclass's constructor takes its parameters and calls ``super().__init__(locals())``;
+    ``task`` is its name in ``config.json`` and in :data:`grukit.tasks.registry.TASKS`.
     """
 
-    task = ""
-    _param_names: tuple[str, ...] = ()
+    task: ClassVar[str] = ""
+
+    def __init__(self, given: Mapping[str, Any]) -> None:
+        self._accept_params({name: given[name] for name in self._param_names()})
 
     # -- parameters ------------------------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        """The constructor arguments, as given (scikit-learn's ``get_params``)."""
-        return {name: getattr(self, name) for name in self._param_names}
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return checks.constructor_arguments(cls)
+
+    def _check_params(self, given: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover
+        """The task's own parameters (all but :data:`CONFIG_PARAMS`) checked and normalised."""
+        raise NotImplementedError
+
+    def _accept_params(self, given: dict[str, Any]) -> None:
+        checked = self._check_params(dict(given))
+        for name, config_class in CONFIG_PARAMS.items():
+            if name in given:
+                checked[name] = _check_config(name, given[name], config_class)
+        names = self._param_names()
+        if self._is_fitted() and any(getattr(self, name) != checked[name] for name in names):
+            self._forget_learned()  # learned with other parameters
+        for name in names:
+            setattr(self, name, checked[name])
+        self._given = dict(given)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor arguments exactly as given (scikit-learn's ``get_params``).
+
+        The checked, normalised values are the attributes of the same names (``targets="a"``
+        is given, ``self.targets`` is ``["a"]``). `deep` is accepted for scikit-learn and
+        changes nothing: no parameter is itself an estimator.
+        """
+        return dict(self._given)
+
+    def set_params(self: TaskT, **params: Any) -> TaskT:
+        """Change parameters, checked as the constructor checks them; returns self.
+
+        Unknown names are refused. When a fitted task's parameters change, its learned
+        attributes are removed (they belong to the old parameters): fit it again.
+        """
+        names = self._param_names()
+        unknown = [name for name in params if name not in names]
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters are "
+                f"{', '.join(names)}"
+            )
+        self._accept_params({**self._given, **params})
+        return self
+
+    @classmethod
+    def params_from_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        """Constructor arguments from a saved ``config.json`` (the option dataclasses rebuilt)."""
+        params = dict(config["params"])
+        for name, config_class in CONFIG_PARAMS.items():
+            if name in params:
+                params[name] = config_class.from_dict(params[name])  # type: ignore[attr-defined]
+        return params
+
+    def _json_params(self) -> dict[str, Any]:
+        params = {name: getattr(self, name) for name in self._param_names()}
+        for name in CONFIG_PARAMS:
+            if name in params:
+                params[name] = params[name].to_dict()
+        return params
 
     def __repr__(self) -> str:
         defaults = dict(type(self).__init__.__kwdefaults__ or {})
-        defaults.update(gru_config=GRUConfig(), train_config=TrainConfig())
+        defaults.update({name: config_class() for name, config_class in CONFIG_PARAMS.items()})
         shown = []
         for name, value in self.get_params().items():
             if name in defaults and (defaults[name] == value or value is None):
                 continue
-            if name in ("gru_config", "train_config"):  # only the fields that differ
+            if name in CONFIG_PARAMS:  # only the fields that differ
                 default = defaults[name].to_dict()
                 changed = {k: v for k, v in value.to_dict().items() if default[k] != v}
                 value = (
@@ -78,20 +139,115 @@ class Task:
             shown.append(f"{name}={value!r}")
         return f"{type(self).__name__}({', '.join(shown)})"
 
+    # -- learned state ---------------------------------------------------------------------------
+    def _is_fitted(self) -> bool:
+        return getattr(self, "network_", None) is not None
+
     def _check_fitted(self) -> None:
-        if getattr(self, "network_", None) is None:
+        if not self._is_fitted():
             raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit first")
 
-    def _json_params(self) -> dict[str, Any]:
-        params = self.get_params()
-        params["gru_config"] = self.gru_config.to_dict()
-        params["train_config"] = self.train_config.to_dict()
-        return params
+    def _forget_learned(self) -> None:
+        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("_")]:
+            delattr(self, name)
+        self.__dict__.pop("_network_kwargs", None)
 
-    # -- training and inference ------------------------------------------------------------------
-    def _fit_network(
+    def _learned_state(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        """The learned attributes (but the network), JSON-safe, for ``config.json``."""
+        raise NotImplementedError
+
+    def _restore_learned_state(self, state: dict[str, Any]) -> None:  # pragma: no cover
+        """Set the learned attributes from ``_learned_state()``'s record."""
+        raise NotImplementedError
+
+    # -- data preparation (declared by each task) --------------------------------------------------
+    def _read(self, data: Any, *, training: bool = False) -> Any:  # pragma: no cover
+        """Read `data`; for the training data, learn what reading shows (e.g. the time column)."""
+        raise NotImplementedError
+
+    def _split_validation(self, data: Any, fraction: float) -> tuple[Any, Any]:  # pragma: no cover
+        """(training part, validation part): the last `fraction` of the read training data."""
+        raise NotImplementedError
+
+    def _learn_preparation(self, data: Any) -> Any:  # pragma: no cover - abstract
+        """Learn the preprocessing (columns, scaler, ...) from the training data; return it
+        prepared."""
+        raise NotImplementedError
+
+    def _prepare(self, data: Any) -> Any:  # pragma: no cover - abstract
+        """Prepare read data with the learned preprocessing."""
+        raise NotImplementedError
+
+    def _training_pairs(self, prepared: Any, part: str) -> tuple[np.ndarray, np.ndarray]:
+        """(inputs, targets) of prepared data; `part` names it in errors."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _finish_fit(self, fit: FitData) -> None:
+        """Learn what needs the trained network (e.g. a threshold); nothing by default."""
+
+    # -- the network (declared by each task) -----------------------------------------------------
+    def _network_type(self) -> type:  # pragma: no cover - abstract
+        """The ``torch.nn.Module`` class of the network (imported here, as it imports torch)."""
+        raise NotImplementedError
+
+    def _network_options(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        """The network's keyword arguments, JSON-safe (saved as ``fitted["network"]``)."""
+        raise NotImplementedError
+
+    # -- fitting ---------------------------------------------------------------------------------
+    def fit(
+        self: TaskT,
+        data: Any,
+        validation: Any = None,
+        *,
+        resume: bool = False,
+        checkpoint_dir: str | Path | None = None,
+        callbacks: Iterable[Any] = (),
+    ) -> TaskT:
+        """Learn the preprocessing and train the network on `data`; returns self.
+
+        Parameters
+        ----------
+        data : DataFrame, path or ndarray
+            The training data (a series: chronological; see :func:`grukit.data.split_by_date`).
+        validation : same kinds, float or None
+            Validation data for early stopping and the best epoch (a series should start with
+            the rows of context its windows need), or a fraction: the last part of `data` (of
+            each series).
+        resume : bool
+            Continue the interrupted training whose checkpoints are in `checkpoint_dir`.
+        checkpoint_dir : str or Path, optional
+            Write a checkpoint after every epoch there (see :func:`grukit.train.train`).
+        callbacks : iterable of grukit.train.Callback
+        """
+        if isinstance(validation, float) and not 0 < validation < 1:
+            raise ValueError(f"`validation` as a fraction must be in (0, 1), got {validation}")
+        self._forget_learned()
+        train = self._read(data, training=True)
+        validation_data = None
+        if isinstance(validation, float):
+            train, validation_data = self._split_validation(train, validation)
+        elif validation is not None:
+            validation_data = self._read(validation)
+        train_prepared = self._learn_preparation(train)
+        train_pair = self._training_pairs(train_prepared, "training data")
+        validation_prepared = validation_pair = None
+        if validation_data is not None:
+            validation_prepared = self._prepare(validation_data)
+            validation_pair = self._training_pairs(validation_prepared, "validation data")
+        self._network_kwargs = self._network_options()
+        self._train_network(
+            train_pair,
+            validation_pair,
+            checkpoint_dir=checkpoint_dir,
+            resume=resume,
+            callbacks=callbacks,
+        )
+        self._finish_fit(FitData(train, validation_data, train_prepared, validation_prepared))
+        return self
+
+    def _train_network(
         self,
-        build: Callable[[], Any],
         train_pair: tuple[np.ndarray, np.ndarray],
         validation_pair: tuple[np.ndarray, np.ndarray] | None,
         *,
@@ -104,7 +260,7 @@ class Task:
         from grukit.train import train
 
         torch.manual_seed(self.train_config.seed)  # the initial weights depend on the seed only
-        network = build()
+        network = self._network_type()(**self._network_kwargs)
         inputs, targets = (np.asarray(a, dtype=np.float32) for a in train_pair)
         validation = None
         if validation_pair is not None:
@@ -120,6 +276,7 @@ class Task:
         )
         self.network_ = network.eval()
 
+    # -- inference -------------------------------------------------------------------------------
     def _infer(self, inputs: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         """Run the network on (N, ...) inputs in eval mode; float64 NumPy out."""
         import torch
@@ -137,39 +294,58 @@ class Task:
             return np.zeros((0,), dtype=np.float64)
         return np.concatenate(outputs)
 
-    # -- persistence -----------------------------------------------------------------------------
-    def _fitted_state(self) -> dict[str, Any]:  # pragma: no cover - abstract
+    def score(self, data: Any) -> float:  # pragma: no cover - abstract
+        """One number, higher is better, that each task defines (scikit-learn's ``score``)."""
         raise NotImplementedError
 
-    def _restore_state(self, state: dict[str, Any]) -> Any:  # pragma: no cover - abstract
-        """Set the learned attributes and return a freshly built network."""
-        raise NotImplementedError
-
+    # -- saving and loading ----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Save the fitted model into directory `path` (created if needed); returns it.
 
         Writes ``model.safetensors`` (weights), ``history.json`` and, last, ``config.json``
         (parameters, learned state, the weights' SHA-256), each atomically, so a crash leaves
-        either the previous model or the new one readable. No pickle: :func:`grukit.load` reads
-        it back without executing anything from the files.
+        either the previous model or the new one readable (:mod:`grukit.tasks.storage`). No
+        pickle: :func:`grukit.load` reads it back without executing anything from the files.
         """
-        from grukit._version import __version__
-        from grukit.io import save_tensors, write_json
-
         self._check_fitted()
-        directory = Path(path)
-        directory.mkdir(parents=True, exist_ok=True)
-        weights = save_tensors(directory / WEIGHTS_NAME, self.network_.state_dict())
-        digest = hashlib.sha256(weights.read_bytes()).hexdigest()
-        write_json(directory / HISTORY_NAME, self.history_.to_dict())
-        config = {
-            "format": FORMAT,
-            "version": VERSION,
-            "task": self.task,
-            "grukit_version": __version__,
-            "params": self._json_params(),
-            "fitted": self._fitted_state(),
-            "weights": {"file": WEIGHTS_NAME, "sha256": digest},
-        }
-        write_json(directory / CONFIG_NAME, config)
-        return directory
+        return write_model(
+            path,
+            task=self.task,
+            params=self._json_params(),
+            fitted={**self._learned_state(), "network": dict(self._network_kwargs)},
+            state_dict=self.network_.state_dict(),
+            history=self.history_.to_dict(),
+        )
+
+    @classmethod
+    def from_saved(cls: type[TaskT], saved: SavedModel, *, device: str = "cpu") -> TaskT:
+        """The fitted task of a model directory read by :func:`grukit.tasks.storage.read_model`.
+
+        Raises ``grukit.io.CorruptFileError`` when the config or the weights do not make a model.
+        """
+        from grukit.io import CorruptFileError
+        from grukit.train.history import History
+
+        try:
+            model = cls(**cls.params_from_config(saved.config))
+            state = dict(saved.config["fitted"])
+            model._network_kwargs = dict(state.pop("network"))
+            model._restore_learned_state(state)
+            network = model._network_type()(**model._network_kwargs)
+            history = History.from_dict(saved.history)
+        except (KeyError, TypeError, ValueError) as error:
+            raise CorruptFileError(
+                f"'{saved.config_path}' is not a valid model config: {error}", saved.config_path
+            ) from None
+        try:
+            network.load_state_dict(saved.tensors)
+        except RuntimeError as error:
+            first = str(error).strip().splitlines()
+            raise CorruptFileError(
+                f"model weights '{saved.weights_path}' do not fit the configuration: "
+                f"{first[1].strip() if len(first) > 1 else first[0]}",
+                saved.weights_path,
+            ) from None
+        model.network_ = network.to(device).eval()
+        model.history_ = history
+        return model

@@ -6,16 +6,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from grukit import checks
+
 __all__ = ["GRUConfig"]
 
 _INITS = ("torch", "keras")
 _ENGINES = ("auto", "torch", "native", "fused")
-
-
-def _probability(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1:
-        raise ValueError(f"`{name}` must be a probability in [0, 1), got {value!r}")
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -47,15 +43,13 @@ class GRUConfig:
     engine: str = "auto"  # "auto" | "torch" | "native" | "fused"
 
     def __post_init__(self) -> None:
+        # every field is checked, so a JSON file read by from_dict obeys the constructor's rules
         for name in ("reset_after", "bias", "layer_norm"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"`{name}` must be True or False, got {getattr(self, name)!r}")
+            object.__setattr__(self, name, checks.flag(name, getattr(self, name)))
         for name in ("recurrent_dropout", "zoneout"):
-            object.__setattr__(self, name, _probability(name, getattr(self, name)))
+            object.__setattr__(self, name, checks.probability(name, getattr(self, name)))
         for name, options in (("init", _INITS), ("engine", _ENGINES)):
-            if getattr(self, name) not in options:
-                listed = ", ".join(repr(o) for o in options)
-                raise ValueError(f"`{name}` must be one of {listed}, got {getattr(self, name)!r}")
+            checks.choice(name, getattr(self, name), options)
 
     def to_dict(self) -> dict[str, Any]:
         """All fields as a JSON-safe dict (the keyword arguments of :class:`grukit.GRU`)."""

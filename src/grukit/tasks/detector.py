@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grukit import metrics
+from grukit import checks, metrics
 from grukit.data import (
-    FILL_POLICIES,
     GrukitDataError,
     make_scaler,
     make_sequences,
@@ -21,19 +20,12 @@ from grukit.data import (
     scaler_from_dict,
     scores_to_timesteps,
     segment_bounds,
-    split_by_fraction,
 )
-from grukit.tasks.base import Task, check_choice, check_configs, check_positive
+from grukit.tasks.base import FitData
 from grukit.tasks.config import GRUConfig
 from grukit.tasks.scoring import best_f1_threshold, detection_scores
-from grukit.tasks.tables import (
-    AUTO,
-    as_name_list,
-    check_time_column,
-    default_columns,
-    load_frame,
-    prepare_columns,
-)
+from grukit.tasks.series import SeriesTask, column_name
+from grukit.tasks.tables import AUTO, as_name_list, default_columns, prepare_columns
 from grukit.train.config import TrainConfig
 
 __all__ = ["AnomalyDetector"]
@@ -54,7 +46,7 @@ def _check_threshold(threshold: Any) -> Any:
     return float(threshold) if not isinstance(threshold, str) else threshold
 
 
-class AnomalyDetector(Task):
+class AnomalyDetector(SeriesTask):
     """Flag anomalous rows of one or several series by the error of a GRU model.
 
     ``method="autoencoder"``: the tutorials' GRU autoencoder (encoder GRU, latent repeated over
@@ -103,22 +95,6 @@ class AnomalyDetector(Task):
     """
 
     task = "anomaly_detector"
-    _param_names = (
-        "window",
-        "columns",
-        "method",
-        "threshold",
-        "label_column",
-        "time_column",
-        "id_column",
-        "fill",
-        "hidden_size",
-        "num_layers",
-        "stride",
-        "scaler",
-        "gru_config",
-        "train_config",
-    )
 
     def __init__(
         self,
@@ -138,44 +114,54 @@ class AnomalyDetector(Task):
         gru_config: GRUConfig | None = None,
         train_config: TrainConfig | None = None,
     ) -> None:
-        self.window = check_positive("window", window)
-        self.columns = as_name_list(columns, "columns")
-        self.method = check_choice("method", method, METHODS)
-        self.threshold = _check_threshold(threshold)
-        self.label_column = label_column
-        self.time_column, self.id_column = time_column, id_column
-        self.fill = check_choice("fill", fill, (None, *FILL_POLICIES))
-        self.hidden_size = check_positive("hidden_size", hidden_size)
-        self.num_layers = check_positive("num_layers", num_layers)
-        self.stride = check_positive("stride", stride)
-        if self.stride > self.window:
-            raise ValueError(f"`stride` must be at most `window` = {window}, got {stride}")
-        self.scaler = (
-            None
-            if scaler == "none"
-            else check_choice("scaler", scaler, ("standard", "minmax", None))
-        )
-        self.gru_config, self.train_config = check_configs(gru_config, train_config)
+        super().__init__(locals())
 
-    @classmethod
-    def _from_config(cls, config: dict[str, Any]) -> AnomalyDetector:
-        from grukit.tasks.storage import params_from_config
+    def _check_own_params(self, given: dict[str, Any]) -> dict[str, Any]:
+        window = checks.positive_int("window", given["window"])
+        checked = {
+            "window": window,
+            "columns": as_name_list(given["columns"], "columns"),
+            "method": checks.choice("method", given["method"], METHODS),
+            "threshold": _check_threshold(given["threshold"]),
+            "label_column": column_name("label_column", given["label_column"]),
+            "hidden_size": checks.positive_int("hidden_size", given["hidden_size"]),
+            "num_layers": checks.positive_int("num_layers", given["num_layers"]),
+            "stride": checks.positive_int("stride", given["stride"]),
+        }
+        if checked["stride"] > window:
+            raise ValueError(f"`stride` must be at most `window` = {window}, got {given['stride']}")
+        return checked
 
-        params = params_from_config(config)
-        return cls(params.pop("window"), **params)
+    def _minimum_rows(self) -> tuple[int, str]:
+        return self.window + 1, "window + 1"
 
     # -- data ------------------------------------------------------------------------------------
-    def _load(self, data: Any) -> pd.DataFrame:
-        frame, time_column = load_frame(
-            data, time_column=self.time_column, id_column=self.id_column
+    def _columns(self, frame: pd.DataFrame, time_column: str | None) -> list[str]:
+        """The value columns of a table: by default its numeric columns."""
+        return self.columns or default_columns(
+            frame, [time_column, self.id_column, self.label_column]
         )
-        if hasattr(self, "time_column_"):
-            check_time_column(self.time_column_, time_column)
-        else:
-            self.time_column_ = time_column
-        return frame
 
-    def _prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _check_columns(self, frame: pd.DataFrame, time_column: str | None) -> None:
+        prepare_columns(
+            frame,
+            self._columns(frame, time_column),
+            fill=self.fill,
+            time_column=time_column,
+            id_column=self.id_column,
+            target_role="column",
+        )
+
+    def _learn_preparation(self, frame: pd.DataFrame) -> pd.DataFrame:
+        self.columns_ = self._columns(frame, self.time_column_)
+        if self.label_column is not None and self.label_column in self.columns_:
+            raise ValueError(f"the label column {self.label_column!r} cannot be a value column")
+        self.n_features_in_ = len(self.columns_)
+        prepared = self._prepare_columns(frame)
+        self.scaler_ = make_scaler(self.scaler).fit(prepared, self.columns_)
+        return self.scaler_.transform(prepared)
+
+    def _prepare_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
         prepared, _, _ = prepare_columns(
             frame,
             self.columns_,
@@ -184,13 +170,16 @@ class AnomalyDetector(Task):
             id_column=self.id_column,
             target_role="column",
         )
-        return self.scaler_.transform(prepared)
+        return prepared
+
+    def _prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return self.scaler_.transform(self._prepare_columns(frame))
 
     def _segments(self, scaled: pd.DataFrame) -> list[tuple[int, int]]:
         bounds = segment_bounds(scaled, time_column=self.time_column_, id_column=self.id_column)
         return [(begin, end) for begin, end, _ in bounds]
 
-    def _pairs(self, scaled: pd.DataFrame, part: str) -> tuple[np.ndarray, np.ndarray]:
+    def _training_pairs(self, scaled: pd.DataFrame, part: str) -> tuple[np.ndarray, np.ndarray]:
         """Training pairs: (windows, windows) or (lookback windows, next rows)."""
         longest = max((end - begin for begin, end in self._segments(scaled)), default=0)
         need = self.window + (self.method == "forecast")
@@ -249,6 +238,22 @@ class AnomalyDetector(Task):
             )
         return labels.astype(np.int64)
 
+    # -- the network -----------------------------------------------------------------------------
+    def _network_type(self) -> type:
+        from grukit.tasks.networks import AutoencoderNetwork, ForecastNetwork
+
+        return AutoencoderNetwork if self.method == "autoencoder" else ForecastNetwork
+
+    def _network_options(self) -> dict[str, Any]:
+        features = self.n_features_in_
+        if self.method == "autoencoder":
+            options: dict[str, Any] = {"n_features": features}
+        else:
+            options = {"input_size": features, "n_targets": features, "steps": 1}
+        options.update(hidden_size=self.hidden_size, num_layers=self.num_layers)
+        options["gru_options"] = self.gru_config.to_dict()
+        return options
+
     # -- fitting ---------------------------------------------------------------------------------
     def fit(
         self,
@@ -263,80 +268,33 @@ class AnomalyDetector(Task):
 
         `validation` (same kinds as `data`, or a fraction: the last part of each series of
         `data`) drives early stopping and the percentile threshold; with
-        ``threshold="validation"`` it must hold the label column.
+        ``threshold="validation"`` it must hold the label column. `resume`, `checkpoint_dir`
+        and `callbacks` as in :meth:`grukit.tasks.base.Task.fit`.
         """
-        from grukit.tasks.networks import AutoencoderNetwork, ForecastNetwork
-
-        self.__dict__.pop("time_column_", None)  # refitting: resolve the time column afresh
-        frame = self._load(data)
-        exclude = [self.time_column_, self.id_column, self.label_column]
-        self.columns_ = self.columns or default_columns(frame, exclude)
-        if self.label_column is not None and self.label_column in self.columns_:
-            raise ValueError(f"the label column {self.label_column!r} cannot be a value column")
-        self.n_features_in_ = len(self.columns_)
-        if isinstance(validation, float):
-            if not 0 < validation < 1:
-                raise ValueError(f"`validation` as a fraction must be in (0, 1), got {validation}")
-            parts = split_by_fraction(frame, validation, 0.0, id_column=self.id_column)
-            frame, validation = parts.train, parts.validation
-        prepared, _, _ = prepare_columns(
-            frame,
-            self.columns_,
-            fill=self.fill,
-            time_column=self.time_column_,
-            id_column=self.id_column,
-            target_role="column",
-        )
-        self.scaler_ = make_scaler(self.scaler).fit(prepared, self.columns_)
-        scaled = self.scaler_.transform(prepared)
-        validation_frame = validation_scaled = validation_pair = None
-        if validation is not None:
-            validation_frame = self._load(validation)
-            validation_scaled = self._prepare(validation_frame)
-            validation_pair = self._pairs(validation_scaled, "validation data")
-        elif self.threshold == "validation":
+        if validation is None and self.threshold == "validation":
             raise ValueError("threshold='validation' needs labelled `validation` data in fit")
-        features = self.n_features_in_
-        if self.method == "autoencoder":
-            self._network_kwargs = {
-                "n_features": features,
-                "hidden_size": self.hidden_size,
-                "num_layers": self.num_layers,
-            }
-            network_class: Any = AutoencoderNetwork
-        else:
-            self._network_kwargs = {
-                "input_size": features,
-                "n_targets": features,
-                "steps": 1,
-                "hidden_size": self.hidden_size,
-                "num_layers": self.num_layers,
-            }
-            network_class = ForecastNetwork
-        self._network_kwargs["gru_options"] = self.gru_config.to_dict()
-        self._fit_network(
-            lambda: network_class(**self._network_kwargs),
-            self._pairs(scaled, "training data"),
-            validation_pair,
-            checkpoint_dir=checkpoint_dir,
-            resume=resume,
-            callbacks=callbacks,
+        return super().fit(
+            data, validation, resume=resume, checkpoint_dir=checkpoint_dir, callbacks=callbacks
         )
+
+    def _finish_fit(self, fit: FitData) -> None:
         if isinstance(self.threshold, float):
             self.threshold_ = self.threshold
         elif self.threshold == "validation":
-            if self.label_column is None or self.label_column not in validation_frame.columns:
+            if self.label_column is None or self.label_column not in fit.validation.columns:
                 raise ValueError(
                     "threshold='validation' needs the labels of the validation data: set "
                     "`label_column` to a 0/1 column that the validation data holds"
                 )
-            labels = self._labels(validation_frame).astype(np.float64)
-            scores = pd.Series(self._scores(validation_scaled), index=validation_scaled.index)
-            self.threshold_ = best_f1_threshold(scores.to_numpy(), labels[validation_scaled.index])
+            labels = self._labels(fit.validation).astype(np.float64)
+            scaled = fit.validation_prepared
+            scores = pd.Series(self._scores(scaled), index=scaled.index)
+            self.threshold_ = best_f1_threshold(scores.to_numpy(), labels[scaled.index])
         else:
-            reference = scaled if validation_scaled is None else validation_scaled
+            reference = fit.train_prepared
+            if fit.validation_prepared is not None:
+                reference = fit.validation_prepared
             self.threshold_ = metrics.threshold_from_scores(self._scores(reference), self.threshold)
-        return self
 
     # -- scoring ---------------------------------------------------------------------------------
     def score_samples(self, data: Any) -> np.ndarray:
@@ -346,7 +304,7 @@ class AnomalyDetector(Task):
         or, with ``method="forecast"``, the first `window` rows of each series).
         """
         self._check_fitted()
-        frame = self._load(data)
+        frame = self._read(data)
         return self._frame_scores(frame)
 
     def _frame_scores(self, frame: pd.DataFrame) -> np.ndarray:
@@ -362,7 +320,7 @@ class AnomalyDetector(Task):
     def detect(self, data: Any) -> pd.DataFrame:
         """The table with ``score`` and ``flag`` columns added (sorted by id and time)."""
         self._check_fitted()
-        frame = self._load(data)
+        frame = self._read(data)
         scores = self._frame_scores(frame)
         keep = [c for c in (self.id_column, self.time_column_) if c is not None]
         keep += self.columns_
@@ -380,7 +338,7 @@ class AnomalyDetector(Task):
         without a score are left out. ``roc_auc`` is None when only one class is present.
         """
         self._check_fitted()
-        frame = self._load(data)
+        frame = self._read(data)
         if labels is None:
             if self.label_column is None:
                 raise ValueError("evaluate needs `labels` or a `label_column` in the data")
@@ -392,24 +350,22 @@ class AnomalyDetector(Task):
             )
         return detection_scores(labels, self._frame_scores(frame), self.threshold_)
 
-    # -- persistence -----------------------------------------------------------------------------
-    def _fitted_state(self) -> dict[str, Any]:
+    def score(self, data: Any, labels: Any = None) -> float:
+        """F1 of the flags against 0/1 labels (higher is better): :meth:`evaluate`'s ``f1``."""
+        return float(self.evaluate(data, labels)["f1"])
+
+    # -- learned state ---------------------------------------------------------------------------
+    def _learned_state(self) -> dict[str, Any]:
         return {
             "columns": self.columns_,
             "scaler": self.scaler_.to_dict(),
             "threshold": self.threshold_,
             "time_column": self.time_column_,
-            "network": dict(self._network_kwargs),
         }
 
-    def _restore_state(self, state: dict[str, Any]) -> Any:
-        from grukit.tasks.networks import AutoencoderNetwork, ForecastNetwork
-
+    def _restore_learned_state(self, state: dict[str, Any]) -> None:
         self.columns_ = list(state["columns"])
         self.n_features_in_ = len(self.columns_)
         self.scaler_ = scaler_from_dict(state["scaler"])
         self.threshold_ = float(state["threshold"])
         self.time_column_ = state["time_column"]
-        self._network_kwargs = dict(state["network"])
-        cls = AutoencoderNetwork if self.method == "autoencoder" else ForecastNetwork
-        return cls(**self._network_kwargs)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from grukit import checks
 from grukit.baselines import persistence, seasonal_naive
 from grukit.data import (
-    FILL_POLICIES,
     GrukitDataError,
     detect_period,
     inspect_table,
@@ -19,29 +17,20 @@ from grukit.data import (
     make_scaler,
     make_windows,
     scaler_from_dict,
-    split_by_fraction,
     time_step,
 )
-from grukit.tasks.base import Task, check_choice, check_configs, check_positive
 from grukit.tasks.config import GRUConfig
 from grukit.tasks.evaluation import backtest_frame, evaluation_table
-from grukit.tasks.tables import (
-    AUTO,
-    as_name_list,
-    check_time_column,
-    default_columns,
-    load_frame,
-    prepare_columns,
-)
+from grukit.tasks.series import SeriesTask
+from grukit.tasks.tables import AUTO, as_name_list, default_columns, prepare_columns
 from grukit.train.config import TrainConfig
 
 __all__ = ["Forecaster"]
 
 STRATEGIES = ("direct", "recursive")
-SCALERS = ("standard", "minmax", None)
 
 
-class Forecaster(Task):
+class Forecaster(SeriesTask):
     """Forecast the next `horizon` values of the targets from the last `lookback` rows.
 
     A GRU encoder reads the lookback window (scaled targets, then past covariates) and a linear
@@ -109,24 +98,6 @@ class Forecaster(Task):
     """
 
     task = "forecaster"
-    _param_names = (
-        "lookback",
-        "horizon",
-        "targets",
-        "covariates",
-        "time_column",
-        "id_column",
-        "fill",
-        "hidden_size",
-        "num_layers",
-        "bidirectional",
-        "dropout",
-        "strategy",
-        "scaler",
-        "period",
-        "gru_config",
-        "train_config",
-    )
 
     def __init__(
         self,
@@ -148,58 +119,89 @@ class Forecaster(Task):
         gru_config: GRUConfig | None = None,
         train_config: TrainConfig | None = None,
     ) -> None:
-        self.lookback = check_positive("lookback", lookback)
-        self.horizon = check_positive("horizon", horizon)
-        self.targets = as_name_list(targets, "targets")
-        self.covariates = as_name_list(covariates, "covariates")
-        if self.targets is not None and not self.targets:
+        super().__init__(locals())
+
+    def _check_own_params(self, given: dict[str, Any]) -> dict[str, Any]:
+        checked = {
+            "lookback": checks.positive_int("lookback", given["lookback"]),
+            "horizon": checks.positive_int("horizon", given["horizon"]),
+            "targets": as_name_list(given["targets"], "targets"),
+            "covariates": as_name_list(given["covariates"], "covariates"),
+        }
+        targets, covariates = checked["targets"], checked["covariates"]
+        if targets is not None and not targets:
             raise ValueError("`targets` must name at least one column, got an empty list")
-        overlap = set(self.targets or ()) & set(self.covariates or ())
+        overlap = set(targets or ()) & set(covariates or ())
         if overlap:
             raise ValueError(f"column {sorted(overlap)[0]!r} is given as a target and a covariate")
-        for name, value in (("time_column", time_column), ("id_column", id_column)):
-            if value is not None and not isinstance(value, str):
-                raise ValueError(f"`{name}` must be a column name or None, got {value!r}")
-        self.time_column, self.id_column = time_column, id_column
-        self.fill = check_choice("fill", fill, (None, *FILL_POLICIES))
-        self.hidden_size = check_positive("hidden_size", hidden_size)
-        self.num_layers = check_positive("num_layers", num_layers)
-        if not isinstance(bidirectional, bool):
-            raise ValueError(f"`bidirectional` must be True or False, got {bidirectional!r}")
-        self.bidirectional = bidirectional
-        if (
-            isinstance(dropout, bool)
-            or not isinstance(dropout, int | float)
-            or not 0 <= dropout < 1
-        ):
-            raise ValueError(f"`dropout` must be a probability in [0, 1), got {dropout!r}")
-        self.dropout = float(dropout)
-        self.strategy = check_choice("strategy", strategy, STRATEGIES)
-        if strategy == "recursive" and self.covariates:
+        checked["hidden_size"] = checks.positive_int("hidden_size", given["hidden_size"])
+        checked["num_layers"] = checks.positive_int("num_layers", given["num_layers"])
+        checked["bidirectional"] = checks.flag("bidirectional", given["bidirectional"])
+        checked["dropout"] = checks.probability("dropout", given["dropout"])
+        checked["strategy"] = checks.choice("strategy", given["strategy"], STRATEGIES)
+        if checked["strategy"] == "recursive" and covariates:
             raise ValueError(
                 "strategy='recursive' feeds forecasts back as inputs, but future covariates are "
-                f"unknown; use strategy='direct' with covariates {self.covariates}"
+                f"unknown; use strategy='direct' with covariates {covariates}"
             )
-        self.scaler = None if scaler == "none" else check_choice("scaler", scaler, SCALERS)
-        self.period = None if period is None else check_positive("period", period)
-        self.gru_config, self.train_config = check_configs(gru_config, train_config)
+        period = given["period"]
+        checked["period"] = None if period is None else checks.positive_int("period", period)
+        return checked
 
-    @classmethod
-    def _from_config(cls, config: dict[str, Any]) -> Forecaster:
-        from grukit.tasks.storage import params_from_config
+    def _minimum_rows(self) -> tuple[int, str]:
+        return self.lookback + self.horizon, "lookback + horizon"
 
-        params = params_from_config(config)
-        return cls(params.pop("lookback"), params.pop("horizon"), **params)
+    def test_context(self) -> int:
+        """``max(lookback, period_)``: the windows of :meth:`backtest` keep a full season."""
+        return max(self.lookback, self.period_ or 0)
+
+    def _validation_context(self) -> int:
+        return self.lookback
 
     # -- preparation -----------------------------------------------------------------------------
-    def _load(self, data: Any) -> tuple[pd.DataFrame, str | None]:
-        frame, time_column = load_frame(
-            data, time_column=self.time_column, id_column=self.id_column
-        )
-        check_time_column(self.time_column_, time_column)
-        return frame, time_column
+    def _columns(self, frame: pd.DataFrame, time_column: str | None) -> tuple[list[str], list[str]]:
+        """(targets, covariates) of a table: the targets default to its numeric columns."""
+        covariates = list(self.covariates or [])
+        targets = self.targets or default_columns(frame, [time_column, self.id_column, *covariates])
+        return targets, covariates
 
-    def _prepare(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def _check_columns(self, frame: pd.DataFrame, time_column: str | None) -> None:
+        targets, covariates = self._columns(frame, time_column)
+        prepare_columns(
+            frame,
+            targets,
+            covariates,
+            fill=self.fill,
+            time_column=time_column,
+            id_column=self.id_column,
+        )
+
+    def _learn_preparation(self, frame: pd.DataFrame) -> pd.DataFrame:
+        self.targets_, self.covariates_ = self._columns(frame, self.time_column_)
+        train_frame, inputs, self.categories_ = prepare_columns(
+            frame,
+            self.targets_,
+            self.covariates_,
+            fill=self.fill,
+            time_column=self.time_column_,
+            id_column=self.id_column,
+        )
+        self.input_columns_ = self.targets_ + inputs
+        self.n_features_in_ = len(self.input_columns_)
+        numeric = [c for c in self.covariates_ if c not in self.categories_]
+        self.scaler_ = make_scaler(self.scaler).fit(train_frame, self.targets_ + numeric)
+        self.period_ = self._detect_period(train_frame)
+        step = None
+        if self.time_column_ is not None:
+            ids = None if self.id_column is None else train_frame[self.id_column]
+            step = time_step(train_frame[self.time_column_], ids)
+        self.time_step_ = None if step is None else str(step)
+        return self.scaler_.transform(train_frame)
+
+    def _prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return self.scaler_.transform(self._prepare_columns(frame)[0])
+
+    def _prepare_columns(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Prepared frame and a mask (same index) of the target values that were missing."""
         prepared, _, _ = prepare_columns(
             frame,
@@ -212,6 +214,14 @@ class Forecaster(Task):
         )
         missing = frame[self.targets_].isna().loc[prepared.index]
         return prepared, missing
+
+    def _steps(self) -> int:
+        """Forecast steps the network produces at once."""
+        return self.horizon if self.strategy == "direct" else 1
+
+    def _training_pairs(self, scaled: pd.DataFrame, part: str) -> tuple[np.ndarray, np.ndarray]:
+        windows = self._windows(scaled, self.lookback, self._steps())
+        return windows.inputs, windows.targets
 
     def _windows(self, frame: pd.DataFrame, lookback: int, steps: int, **options: Any) -> Any:
         return make_windows(
@@ -239,90 +249,17 @@ class Forecaster(Task):
         )
         return detect_period(first[self.targets_[0]].to_numpy(dtype=np.float64))
 
-    # -- fitting ---------------------------------------------------------------------------------
-    def fit(
-        self,
-        data: Any,
-        validation: Any = None,
-        *,
-        resume: bool = False,
-        checkpoint_dir: str | Path | None = None,
-        callbacks: Iterable[Any] = (),
-    ) -> Forecaster:
-        """Fit scaler and network on `data`; returns self.
-
-        Parameters
-        ----------
-        data : DataFrame, path or ndarray
-            The training series (chronological; see :func:`grukit.data.split_by_date`).
-        validation : same kinds, float or None
-            Validation data for early stopping and the best epoch (it should start with
-            `lookback` rows of context), or a fraction: the last part of each series of `data`.
-        resume : bool
-            Continue the interrupted training whose checkpoints are in `checkpoint_dir`.
-        checkpoint_dir : str or Path, optional
-            Write a checkpoint after every epoch there (see :func:`grukit.train.train`).
-        callbacks : iterable of grukit.train.Callback
-        """
+    # -- the network -----------------------------------------------------------------------------
+    def _network_type(self) -> type:
         from grukit.tasks.networks import ForecastNetwork
 
-        frame, self.time_column_ = load_frame(
-            data, time_column=self.time_column, id_column=self.id_column
-        )
-        covariates = self.covariates or []
-        exclude = [self.time_column_, self.id_column, *covariates]
-        self.targets_ = self.targets or default_columns(frame, exclude)
-        self.covariates_ = list(covariates)
-        if isinstance(validation, float):
-            if not 0 < validation < 1:
-                raise ValueError(f"`validation` as a fraction must be in (0, 1), got {validation}")
-            parts = split_by_fraction(
-                frame, validation, 0.0, id_column=self.id_column, context=self.lookback
-            )
-            frame, validation_frame = parts.train, parts.validation
-        elif validation is not None:
-            validation_frame, _ = self._load(validation)
-        train_frame, inputs, self.categories_ = prepare_columns(
-            frame,
-            self.targets_,
-            self.covariates_,
-            fill=self.fill,
-            time_column=self.time_column_,
-            id_column=self.id_column,
-        )
-        self.input_columns_ = self.targets_ + inputs
-        self.n_features_in_ = len(self.input_columns_)
-        numeric = [c for c in self.covariates_ if c not in self.categories_]
-        self.scaler_ = make_scaler(self.scaler).fit(train_frame, self.targets_ + numeric)
-        self.period_ = self._detect_period(train_frame)
-        step = None
-        if self.time_column_ is not None:
-            ids = None if self.id_column is None else train_frame[self.id_column]
-            step = time_step(train_frame[self.time_column_], ids)
-        self.time_step_ = None if step is None else str(step)
-        steps = self.horizon if self.strategy == "direct" else 1
-        windows = self._windows(self.scaler_.transform(train_frame), self.lookback, steps)
-        validation_pair = None
-        if validation is not None:
-            prepared, _ = self._prepare(validation_frame)
-            held_out = self._windows(self.scaler_.transform(prepared), self.lookback, steps)
-            validation_pair = (held_out.inputs, held_out.targets)
-        self._network_kwargs = self._network_options(steps)
-        self._fit_network(
-            lambda: ForecastNetwork(**self._network_kwargs),
-            (windows.inputs, windows.targets),
-            validation_pair,
-            checkpoint_dir=checkpoint_dir,
-            resume=resume,
-            callbacks=callbacks,
-        )
-        return self
+        return ForecastNetwork
 
-    def _network_options(self, steps: int) -> dict[str, Any]:
+    def _network_options(self) -> dict[str, Any]:
         return {
             "input_size": self.n_features_in_,
             "n_targets": len(self.targets_),
-            "steps": steps,
+            "steps": self._steps(),
             "hidden_size": self.hidden_size,
             "num_layers": self.num_layers,
             "bidirectional": self.bidirectional,
@@ -353,8 +290,8 @@ class Forecaster(Task):
             per target, in original units.
         """
         self._check_fitted()
-        frame, _ = self._load(data)
-        prepared, _ = self._prepare(frame)
+        frame = self._read(data)
+        prepared, _ = self._prepare_columns(frame)
         inputs, series = last_windows(
             self.scaler_.transform(prepared),
             self.lookback,
@@ -398,8 +335,8 @@ class Forecaster(Task):
             ``seasonal_naive``.
         """
         self._check_fitted()
-        frame, _ = self._load(data)
-        prepared, missing = self._prepare(frame)
+        frame = self._read(data)
+        prepared, missing = self._prepare_columns(frame)
         history = max(self.lookback, self.period_ or 0)
         try:
             raw = self._windows(prepared, history, self.horizon)
@@ -451,8 +388,20 @@ class Forecaster(Task):
         """
         return evaluation_table(self.backtest(data))
 
-    # -- persistence -----------------------------------------------------------------------------
-    def _fitted_state(self) -> dict[str, Any]:
+    def score(self, data: Any) -> float:
+        """Minus the network's RMSE on every window of `data`, in original units (higher is
+        better; scikit-learn's ``neg_root_mean_squared_error``).
+
+        The RMSE of :meth:`evaluate`'s ``gru`` row; with several targets, the mean of the
+        targets' RMSEs.
+        """
+        table = self.evaluate(data)
+        if isinstance(table.columns, pd.MultiIndex):
+            return -float(np.mean([table.loc["gru", (t, "rmse")] for t in self.targets_]))
+        return -float(table.loc["gru", "rmse"])
+
+    # -- learned state ---------------------------------------------------------------------------
+    def _learned_state(self) -> dict[str, Any]:
         return {
             "targets": self.targets_,
             "covariates": self.covariates_,
@@ -462,12 +411,9 @@ class Forecaster(Task):
             "period": self.period_,
             "time_column": self.time_column_,
             "time_step": self.time_step_,
-            "network": dict(self._network_kwargs),
         }
 
-    def _restore_state(self, state: dict[str, Any]) -> Any:
-        from grukit.tasks.networks import ForecastNetwork
-
+    def _restore_learned_state(self, state: dict[str, Any]) -> None:
         self.targets_ = list(state["targets"])
         self.covariates_ = list(state["covariates"])
         self.input_columns_ = list(state["input_columns"])
@@ -477,5 +423,3 @@ class Forecaster(Task):
         self.time_column_ = state["time_column"]
         self.time_step_ = state["time_step"]
         self.n_features_in_ = len(self.input_columns_)
-        self._network_kwargs = dict(state["network"])
-        return ForecastNetwork(**self._network_kwargs)

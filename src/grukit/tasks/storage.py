@@ -1,22 +1,107 @@
-"""Loading a saved task: JSON and safetensors only, nothing from the files is executed."""
+"""The model directory: what ``Task.save`` writes and ``grukit.tasks.load`` reads and verifies.
+
+A model directory holds three files, JSON and safetensors only, so reading one never executes
+anything from it:
+
+``model.safetensors``
+    The network's weights.
+``history.json``
+    The training history (:meth:`grukit.train.History.to_dict`).
+``config.json``
+    ``format``, ``version``, ``task`` (the task's name), ``grukit_version``, ``params`` (the
+    constructor arguments, JSON-safe), ``fitted`` (the learned state) and ``weights`` (file name
+    and SHA-256).
+
+This module knows the format only; which class a ``task`` name means is decided by
+:mod:`grukit.tasks.registry`.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grukit.io import CorruptFileError, load_tensors, read_json
-from grukit.tasks.base import CONFIG_NAME, FORMAT, HISTORY_NAME, VERSION, WEIGHTS_NAME, Task
+from grukit.io import CorruptFileError, load_tensors, read_json, save_tensors, write_json
 
-__all__ = ["load"]
+__all__ = [
+    "CONFIG_NAME",
+    "FORMAT",
+    "HISTORY_NAME",
+    "VERSION",
+    "WEIGHTS_NAME",
+    "SavedModel",
+    "read_model",
+    "write_model",
+]
+
+FORMAT = "grukit-model"
+VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+HISTORY_NAME = "history.json"
 
 
-def _task_classes() -> dict[str, type[Task]]:
-    from grukit.tasks.detector import AnomalyDetector
-    from grukit.tasks.forecaster import Forecaster
+@dataclass(frozen=True)
+class SavedModel:
+    """A model directory read and verified by :func:`read_model`."""
 
-    return {cls.task: cls for cls in (Forecaster, AnomalyDetector)}
+    directory: Path
+    config: dict[str, Any]
+    tensors: dict[str, Any]
+    history: dict[str, Any]
+
+    @property
+    def task(self) -> str:
+        return str(self.config["task"])
+
+    @property
+    def config_path(self) -> Path:
+        return self.directory / CONFIG_NAME
+
+    @property
+    def weights_path(self) -> Path:
+        return _weights_path(self.directory, self.config)
+
+
+def _weights_path(directory: Path, config: Mapping[str, Any]) -> Path:
+    return directory / str(config.get("weights", {}).get("file", WEIGHTS_NAME))
+
+
+def write_model(
+    path: str | Path,
+    *,
+    task: str,
+    params: Mapping[str, Any],
+    fitted: Mapping[str, Any],
+    state_dict: Mapping[str, Any],
+    history: Mapping[str, Any],
+) -> Path:
+    """Write a model directory at `path` (created if needed); returns it.
+
+    Writes the weights, the history and, last, ``config.json`` (holding the weights' SHA-256),
+    each atomically, so a crash leaves either the previous model or the new one readable.
+    """
+    from grukit._version import __version__
+
+    directory = Path(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    weights = save_tensors(directory / WEIGHTS_NAME, dict(state_dict))
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    write_json(directory / HISTORY_NAME, dict(history))
+    config = {
+        "format": FORMAT,
+        "version": VERSION,
+        "task": task,
+        "grukit_version": __version__,
+        "params": dict(params),
+        "fitted": dict(fitted),
+        "weights": {"file": WEIGHTS_NAME, "sha256": digest},
+    }
+    write_json(directory / CONFIG_NAME, config)
+    return directory
 
 
 def _directory(path: str | Path) -> Path:
@@ -34,33 +119,7 @@ def _directory(path: str | Path) -> Path:
     return path
 
 
-def load(path: str | Path, *, device: str = "cpu") -> Task:
-    """Load a :class:`Forecaster` or :class:`AnomalyDetector` saved with ``save(path)``.
-
-    Parameters
-    ----------
-    path : str or Path
-        The model (or run) directory, or its ``config.json``.
-    device : str
-        Where to put the network (``"cpu"``, ``"cuda"``, ...).
-
-    Raises
-    ------
-    FileNotFoundError
-        No model there.
-    grukit.io.CorruptFileError
-        A truncated or damaged file, weights that do not match the configuration, or a file that
-        is not a grukit model (a ``ValueError``).
-
-    Examples
-    --------
-    >>> model = load("runs/pm25")  # doctest: +SKIP
-    >>> model.predict("PRSA.csv")  # doctest: +SKIP
-    """
-    from grukit.train.history import History
-
-    directory = _directory(path)
-    config_path = directory / CONFIG_NAME
+def _read_config(config_path: Path, tasks: Collection[str]) -> dict[str, Any]:
     config = read_json(config_path, description="model config")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CorruptFileError(f"'{config_path}' is not a grukit model config", config_path)
@@ -70,14 +129,31 @@ def load(path: str | Path, *, device: str = "cpu") -> Task:
             f"reads version {VERSION}",
             config_path,
         )
-    classes = _task_classes()
     task = config.get("task")
-    if task not in classes:
+    if task not in tasks:
         raise CorruptFileError(
-            f"'{config_path}' names an unknown task {task!r}; expected one of {sorted(classes)}",
+            f"'{config_path}' names an unknown task {task!r}; expected one of {sorted(tasks)}",
             config_path,
         )
-    weights_path = directory / str(config.get("weights", {}).get("file", WEIGHTS_NAME))
+    return config
+
+
+def read_model(path: str | Path, *, tasks: Collection[str]) -> SavedModel:
+    """Read the model directory at `path` (or its ``config.json``) and verify it.
+
+    Checks the format, the version, that the task is one of `tasks` and the weights' SHA-256.
+
+    Raises
+    ------
+    FileNotFoundError
+        No model there.
+    grukit.io.CorruptFileError
+        A truncated or damaged file, or a file that is not a grukit model config.
+    """
+    directory = _directory(path)
+    config_path = directory / CONFIG_NAME
+    config = _read_config(config_path, tasks)
+    weights_path = _weights_path(directory, config)
     try:
         data = weights_path.read_bytes()
     except FileNotFoundError:
@@ -89,35 +165,5 @@ def load(path: str | Path, *, device: str = "cpu") -> Task:
             weights_path,
         )
     tensors = load_tensors(weights_path, description="model weights")
-    history_record = read_json(directory / HISTORY_NAME, description="training history")
-    try:
-        model = classes[task]._from_config(config)
-        network = model._restore_state(config["fitted"])
-        history = History.from_dict(history_record)
-    except (KeyError, TypeError, ValueError) as error:
-        raise CorruptFileError(
-            f"'{config_path}' is not a valid model config: {error}", config_path
-        ) from None
-    try:
-        network.load_state_dict(tensors)
-    except RuntimeError as error:
-        first = str(error).strip().splitlines()
-        raise CorruptFileError(
-            f"model weights '{weights_path}' do not fit the configuration: "
-            f"{first[1].strip() if len(first) > 1 else first[0]}",
-            weights_path,
-        ) from None
-    model.network_ = network.to(device).eval()
-    model.history_ = history
-    return model
-
-
-def params_from_config(config: dict[str, Any]) -> dict[str, Any]:
-    """Constructor arguments from a saved config (the two configs rebuilt as dataclasses)."""
-    from grukit.tasks.config import GRUConfig
-    from grukit.train.config import TrainConfig
-
-    params = dict(config["params"])
-    params["gru_config"] = GRUConfig.from_dict(params["gru_config"])
-    params["train_config"] = TrainConfig.from_dict(params["train_config"])
-    return params
+    history = read_json(directory / HISTORY_NAME, description="training history")
+    return SavedModel(directory, config, tensors, history)
