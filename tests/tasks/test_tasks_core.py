@@ -10,13 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from tasks_helpers import fast_config, seasonal_frame, single_thread  # noqa: F401
 
 from grukit.checks import constructor_arguments
 from grukit.data import multi_seasonal_with_anomalies
 from grukit.tasks import AnomalyDetector, Forecaster, GRUConfig
 from grukit.tasks.registry import TASKS, task_class
 from grukit.train import TrainConfig
+from support.series import fast_config, seasonal_frame
 
 
 def test_get_params_returns_exactly_what_was_given():

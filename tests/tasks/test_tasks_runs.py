@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from tasks_helpers import seasonal_frame
 
 from grukit.tasks import Forecaster
 from grukit.tasks.runs import RESUMABLE_OPTIONS, evaluation_part, split_test, start_run
+from support.series import seasonal_frame
 
 
 def test_start_run_records_the_options_and_checks_a_resumed_run(tmp_path):
