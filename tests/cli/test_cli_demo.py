@@ -18,6 +18,14 @@ def test_sine_demo_trains_beats_persistence_and_writes_plot(tmp_path, capsys):
     assert plot.exists() and plot.stat().st_size > 10_000
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert any(str(plot.resolve()) in line for line in lines)
+    assert lines[0] == "Training GRU(32) + Linear on 990 sine windows of length 10 ..."
+    epoch_lines = [line for line in lines if line.startswith("  epoch ")]
+    assert [line[:16] for line in epoch_lines] == [
+        "  epoch   1/15  ",
+        "  epoch  10/15  ",
+        "  epoch  15/15  ",
+    ]
+    assert all("  train MSE " in line for line in epoch_lines)
     # a trained GRU must beat repeating the last value, one step ahead and over the rollout
     assert metrics["test_mse"] < 0.5 * metrics["persistence_mse"]
     assert metrics["rollout_mse"] < metrics["persistence_rollout_mse"]

@@ -62,6 +62,10 @@ def test_fraction_errors():
         split_by_fraction(_frame((("A", 100), ("C", 2))), 0.1, 0.2, id_column="id")
     with pytest.raises(GrukitDataError, match="`context` must be a non-negative integer, got -1"):
         split_by_fraction(_frame(), context=-1)
+    with pytest.raises(GrukitDataError, match="`context` must be a non-negative integer, got 2.0"):
+        split_by_fraction(_frame(), context=2.0)
+    with pytest.raises(GrukitDataError, match=r"`validation` must be a fraction in \[0, 1\), got "):
+        split_by_fraction(_frame(), "0.1", 0.2)
 
 
 def test_date_split_per_series_and_errors():

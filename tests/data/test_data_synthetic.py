@@ -49,3 +49,13 @@ def test_errors():
         multi_seasonal_with_anomalies(1000, amplitudes=(1.0,))
     with pytest.raises(GrukitDataError, match="`n` must be an integer >= 1, got 0"):
         sine_wave(0)
+    with pytest.raises(GrukitDataError, match="`n` must be an integer >= 1, got 100.0"):
+        sine_wave(100.0)
+    with pytest.raises(GrukitDataError, match="`period` must be a finite number > 0, got 0"):
+        sine_wave(100, period=0)
+    with pytest.raises(GrukitDataError, match="`n_anomalies` must be an integer >= 0, got 2.0"):
+        multi_seasonal_with_anomalies(1000, n_anomalies=2.0)
+    with pytest.raises(GrukitDataError, match="`anomaly_length` must be a positive integer, got 0"):
+        multi_seasonal_with_anomalies(1000, anomaly_length=0)
+    with pytest.raises(GrukitDataError, match="`n_channels` must be a positive integer, got True"):
+        multi_seasonal_with_anomalies(1000, n_channels=True)

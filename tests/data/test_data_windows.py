@@ -114,6 +114,12 @@ def test_argument_errors():
         make_windows(frame, 0, 1, targets=["y"])
     with pytest.raises(GrukitDataError, match="`stride` must be a positive integer, got 1.5"):
         make_windows(frame, 2, 1, targets=["y"], stride=1.5)
+    # a float or a bool is refused, never truncated to an integer
+    with pytest.raises(GrukitDataError, match="`lookback` must be a positive integer, got 3.0"):
+        make_windows(frame, 3.0, 1, targets=["y"])
+    with pytest.raises(GrukitDataError, match="`horizon` must be a positive integer, got True"):
+        make_windows(frame, 2, True, targets=["y"])
+    assert make_windows(frame, np.int64(2), 1, targets=["y"]).inputs.shape[1] == 2
     with pytest.raises(GrukitDataError, match="unknown target column 'z'; available columns"):
         make_windows(frame, 2, 1, targets=["z"])
     with pytest.raises(GrukitDataError, match="target column 'colour' must be numeric, row 0"):
@@ -147,6 +153,10 @@ def test_sequences_cover_every_step():
     assert make_sequences(values, 10).shape == (1, 10, 1)
     with pytest.raises(GrukitDataError, match="need at least window = 11 time steps, got 10"):
         make_sequences(values, 11)
+    with pytest.raises(GrukitDataError, match="`n_timesteps` must be an integer >= 0, got 10.0"):
+        sequence_starts(10.0, 4)
+    with pytest.raises(GrukitDataError, match="`window` must be a positive integer, got 4.0"):
+        make_sequences(values, 4.0)
 
 
 @settings(max_examples=60)

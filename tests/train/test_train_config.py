@@ -134,6 +134,43 @@ def test_from_toml_errors(tmp_path):
         TrainConfig.from_toml(tmp_path / "nope.toml")
 
 
+@pytest.mark.parametrize(
+    ("toml_line", "json_values", "message"),
+    [
+        ("epochs = 3.0", {"epochs": 3.0}, "`epochs` must be a positive integer, got 3.0"),
+        ("batch_size = true", {"batch_size": True}, "`batch_size` must be a positive integer, got"),
+        ("patience = 2.0", {"patience": 2.0}, "`patience` must be a positive integer, or None"),
+        ("seed = 7.0", {"seed": 7.0}, r"`seed` must be an integer in \[0, 2\*\*32\), got 7.0"),
+        ("schedule_patience = 1.5", {"schedule_patience": 1.5}, "`schedule_patience` must be a"),
+        ("shuffle = 1", {"shuffle": 1}, "`shuffle` must be True or False, got 1"),
+        ("learning_rate = true", {"learning_rate": True}, "`learning_rate` must be a positive"),
+        ("clip = true", {"clip": True}, "`clip` must be a positive finite number, or None/0"),
+    ],
+)
+def test_toml_and_json_values_are_not_truncated_or_coerced(
+    tmp_path, toml_line, json_values, message
+):
+    # a float or a bool where an integer is expected is refused, never truncated (3.0 -> 3)
+    path = tmp_path / "run.toml"
+    path.write_text(f"[train]\n{toml_line}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\[train\] in configuration file .*: " + message):
+        TrainConfig.from_toml(path)
+    with pytest.raises(ValueError, match=message):
+        TrainConfig.from_dict(json.loads(json.dumps(json_values)))
+
+
+def test_numpy_scalars_are_normalized_to_python_types():
+    import numpy as np
+
+    config = TrainConfig(
+        epochs=np.int64(3), patience=np.int32(2), seed=np.uint32(5), shuffle=np.bool_(False)
+    )
+    assert (config.epochs, config.patience, config.seed, config.shuffle) == (3, 2, 5, False)
+    assert type(config.epochs) is int and type(config.patience) is int
+    assert type(config.seed) is int and type(config.shuffle) is bool
+    assert json.loads(json.dumps(config.to_dict())) == config.to_dict()
+
+
 def test_config_import_does_not_import_torch():
     code = (
         "import sys; from grukit.train.config import TrainConfig; import grukit.train as t; "

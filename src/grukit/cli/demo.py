@@ -1,8 +1,9 @@
 """The sine-wave demo: the tutorials' first GRU example, done properly.
 
 A GRU(32) with a linear head learns to predict the next value of a sine wave from the previous 10
-values. The model is then rolled out autoregressively for 50 steps (each prediction fed back as the
-next input) and compared with the true continuation. Everything is offline and runs in seconds.
+values (windows cut by :func:`grukit.data.make_windows`, trained by :func:`grukit.train.train`).
+The model is then rolled out autoregressively for 50 steps (each prediction fed back as the next
+input) and compared with the true continuation. Everything is offline and runs in seconds.
 """
 
 from __future__ import annotations
@@ -15,9 +16,25 @@ import numpy as np
 import torch
 from torch import nn
 
+from grukit.data import make_windows, sine_wave
+from grukit.train import Callback, TrainConfig, TrainState, train
+
 LOOKBACK = 10
 ROLLOUT = 50
 PERIOD = 25.0  # samples per sine period
+
+
+class _EpochLines(Callback):
+    """Echo the training MSE after the first epoch, every tenth and the last."""
+
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        self.echo = echo
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        epoch, epochs = state.epoch, state.config.epochs
+        if epoch == 1 or epoch % 10 == 0 or epoch == epochs:
+            mse = state.history.train_loss[-1]
+            self.echo(f"  epoch {epoch:3d}/{epochs}  train MSE {mse:.5f}")
 
 
 class NextValueModel(nn.Module):
@@ -33,19 +50,6 @@ class NextValueModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         output, _ = self.gru(x)  # (B, T, H)
         return self.head(output[:, -1])  # (B, 1)
-
-
-def sine_series(n: int, *, noise: float, rng: np.random.Generator) -> np.ndarray:
-    """``sin(2 pi t / PERIOD)`` for t = 0..n-1 plus Gaussian noise of std ``noise``."""
-    t = np.arange(n, dtype=np.float64)
-    return np.sin(2 * np.pi * t / PERIOD) + noise * rng.standard_normal(n)
-
-
-def windows(series: np.ndarray, lookback: int) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs (N, lookback, 1) and next-value targets (N, 1) from a 1-D series."""
-    n = len(series) - lookback
-    index = np.arange(lookback)[None, :] + np.arange(n)[:, None]  # (N, lookback)
-    return series[index][..., None], series[lookback:][:, None]
 
 
 def rollout(model: nn.Module, context: np.ndarray, steps: int) -> np.ndarray:
@@ -75,34 +79,32 @@ def run_sine_demo(
     import matplotlib.pyplot as plt
 
     started = time.perf_counter()
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    series = sine_series(1200, noise=0.05, rng=rng)
+    torch.manual_seed(seed)  # the model's initial weights
+    series = sine_wave(1200, period=PERIOD, noise=0.05, seed=seed)["value"].to_numpy()
     split = 1000  # chronological split: train on the first 1000 samples, test on the rest
-    x_train, y_train = windows(series[:split], LOOKBACK)
-    x_test, y_test = windows(series[split - LOOKBACK :], LOOKBACK)
-    x_train_t = torch.tensor(x_train, dtype=torch.float32)
-    y_train_t = torch.tensor(y_train, dtype=torch.float32)
+    # next-value windows: inputs (N, LOOKBACK, 1), targets (N, 1) (horizon 1, one target)
+    train_windows = make_windows(series[:split], LOOKBACK, 1, targets=[0])
+    test_windows = make_windows(series[split - LOOKBACK :], LOOKBACK, 1, targets=[0])
+    x_test, y_test = test_windows.inputs, test_windows.targets[..., 0]
 
     model = NextValueModel()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    generator = torch.Generator().manual_seed(seed)
-    echo(f"Training GRU(32) + Linear on {len(x_train)} sine windows of length {LOOKBACK} ...")
-    for epoch in range(1, epochs + 1):
-        model.train()
-        order = torch.randperm(len(x_train_t), generator=generator)
-        total = 0.0
-        for batch in order.split(64):
-            optimizer.zero_grad(set_to_none=True)
-            loss = nn.functional.mse_loss(model(x_train_t[batch]), y_train_t[batch])
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            total += loss.item() * len(batch)
-        scheduler.step()
-        if epoch == 1 or epoch % 10 == 0 or epoch == epochs:
-            echo(f"  epoch {epoch:3d}/{epochs}  train MSE {total / len(x_train):.5f}")
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=64,
+        learning_rate=1e-2,
+        schedule="cosine",
+        clip=1.0,
+        patience=None,
+        seed=seed,
+        progress=False,
+    )
+    echo(f"Training GRU(32) + Linear on {len(train_windows)} sine windows of length {LOOKBACK} ...")
+    train(
+        model,
+        (train_windows.inputs, train_windows.targets[..., 0]),
+        config=config,
+        callbacks=[_EpochLines(echo)],
+    )
 
     model.eval()
     with torch.inference_mode():

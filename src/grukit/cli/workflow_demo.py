@@ -53,15 +53,9 @@ def run_demo(*, out: Path, seed: int = 0, quick: bool = False, echo: Echo = prin
 
 
 def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: float) -> dict:
-    import html
-
-    import pandas as pd
-
-    from grukit.cli.commands import run_train_detect, run_train_forecast
+    """The three parts in turn, then the demo's report and a summary of their numbers."""
     from grukit.cli.demo import run_sine_demo
-    from grukit.data import multi_seasonal_with_anomalies
-    from grukit.io import atomic_write_text, read_json
-    from grukit.report import image_html, render_page, table_html, write_report
+    from grukit.io import read_json
     from grukit.tasks.evaluation import table_from_record
 
     out = Path(out)
@@ -69,8 +63,37 @@ def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: fl
 
     echo("== 1/3  Sine wave: next-value GRU, rolled out 50 steps (the tutorials' example) ==")
     sine = run_sine_demo(out=out, seed=seed, epochs=settings["sine_epochs"], echo=echo)
-
     echo("\n== 2/3  Forecasting a noisy series with daily and weekly seasons ==")
+    forecast_run = _forecast_part(out, seed, settings, echo)
+    echo("\n== 3/3  Anomaly detection: spikes, level shifts and noise bursts ==")
+    detect_run = _detect_part(out, seed, settings, echo)
+
+    forecast_record = read_json(forecast_run / "metrics.json")
+    table = next(iter(table_from_record(forecast_record["tables"]).values()))
+    detection = read_json(detect_run / "metrics.json")["detection"] or {}
+    overall = table[["rmse", "mae", "smape", "rmse@1", "rmse@12"]]
+    scores = {k: detection.get(k) for k in ("precision", "recall", "f1", "roc_auc")}
+    report = _write_demo_report(out, sine, overall, scores)
+
+    echo("\n== Summary ==")
+    echo(overall.to_string(float_format=lambda v: f"{v:.4g}"))
+    echo(
+        "Detection: "
+        + ", ".join(f"{k} {v:.3f}" if v is not None else f"{k} -" for k, v in scores.items())
+    )
+    echo(f"\nReport written to {report.resolve()}")
+    elapsed = time.perf_counter() - started
+    echo(f"Demo finished in {elapsed:.0f} s.")
+    return {"sine": sine, "forecast": table, "detection": detection, "seconds": elapsed}
+
+
+def _forecast_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> Path:
+    """Write ``seasonal.csv``, run ``grukit train forecast`` on it and its report; the run."""
+    from grukit.cli.commands import run_train_forecast
+    from grukit.data import multi_seasonal_with_anomalies
+    from grukit.io import atomic_write_text
+    from grukit.report import write_report
+
     series = multi_seasonal_with_anomalies(
         settings["rows"], seed=seed, n_anomalies=0, noise=0.15, periods=(24, 168)
     ).drop(columns=["anomaly"])
@@ -96,8 +119,16 @@ def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: fl
     )
     run_train_forecast(forecast_options)
     write_report(forecast_run, title="Demo: forecasting a multi-seasonal series")
+    return forecast_run
 
-    echo("\n== 3/3  Anomaly detection: spikes, level shifts and noise bursts ==")
+
+def _detect_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> Path:
+    """Write ``anomalies.csv``, run ``grukit train detect`` on it and its report; the run."""
+    from grukit.cli.commands import run_train_detect
+    from grukit.data import multi_seasonal_with_anomalies
+    from grukit.io import atomic_write_text
+    from grukit.report import write_report
+
     anomalies = multi_seasonal_with_anomalies(
         settings["rows"],
         seed=seed + 1,
@@ -127,12 +158,19 @@ def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: fl
         }
     )
     write_report(detect_run, title="Demo: anomaly detection")
+    return detect_run
 
-    forecast_record = read_json(forecast_run / "metrics.json")
-    table = next(iter(table_from_record(forecast_record["tables"]).values()))
-    detection = read_json(detect_run / "metrics.json")["detection"] or {}
-    overall = table[["rmse", "mae", "smape", "rmse@1", "rmse@12"]]
-    scores = {k: detection.get(k) for k in ("precision", "recall", "f1", "roc_auc")}
+
+def _write_demo_report(
+    out: Path, sine: dict[str, float], overall: Any, scores: dict[str, Any]
+) -> Path:
+    """Write ``out/report.html``: the three parts' numbers and plots, linking the runs' reports."""
+    import html
+
+    import pandas as pd
+
+    from grukit.io import atomic_write_text
+    from grukit.report import image_html, render_page, table_html
 
     sections = [
         (
@@ -164,15 +202,4 @@ def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: fl
             "commands printed by `grukit demo`."
         ),
     )
-    report = atomic_write_text(out / "report.html", page)
-
-    echo("\n== Summary ==")
-    echo(overall.to_string(float_format=lambda v: f"{v:.4g}"))
-    echo(
-        "Detection: "
-        + ", ".join(f"{k} {v:.3f}" if v is not None else f"{k} -" for k, v in scores.items())
-    )
-    echo(f"\nReport written to {report.resolve()}")
-    elapsed = time.perf_counter() - started
-    echo(f"Demo finished in {elapsed:.0f} s.")
-    return {"sine": sine, "forecast": table, "detection": detection, "seconds": elapsed}
+    return atomic_write_text(out / "report.html", page)

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from grukit import checks
 from grukit.data._errors import GrukitDataError
 from grukit.data.tables import require_columns
 
@@ -37,7 +38,7 @@ def _assemble(frame: pd.DataFrame, parts: list[list[np.ndarray]]) -> Split:
 
 
 def _check_context(context: int) -> int:
-    if isinstance(context, bool) or not isinstance(context, int | np.integer) or context < 0:
+    if not checks.is_integer(context) or context < 0:
         raise GrukitDataError(f"`context` must be a non-negative integer, got {context!r}")
     return int(context)
 
@@ -88,7 +89,7 @@ def split_by_fraction(
         A fraction outside [0, 1), or a part that would be empty.
     """
     for name, value in (("validation", validation), ("test", test)):
-        if not 0 <= value < 1:
+        if not checks.is_number(value) or not 0 <= value < 1:
             raise GrukitDataError(f"`{name}` must be a fraction in [0, 1), got {value!r}")
     if validation + test >= 1:
         raise GrukitDataError(
@@ -157,10 +158,10 @@ def split_by_date(
         n_before_test = int((stamps < test_start).sum())
         n_train = n_before_test if val_start is None else int((stamps < val_start).sum())
         n_val = n_before_test - n_train
-        checks = [("train", n_train), ("test", rows.size - n_before_test)]
+        part_sizes = [("train", n_train), ("test", rows.size - n_before_test)]
         if val_start is not None:
-            checks.append(("validation", n_val))
-        for name, size in checks:
+            part_sizes.append(("validation", n_val))
+        for name, size in part_sizes:
             if size == 0:
                 raise GrukitDataError(
                     f"the {name} part{_where(key)} would be empty (times {stamps[0]} to "

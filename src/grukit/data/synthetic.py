@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from grukit import checks
 from grukit.data._errors import GrukitDataError
 
 __all__ = ["ANOMALY_KINDS", "multi_seasonal_with_anomalies", "sine_wave"]
@@ -18,9 +19,10 @@ def _times(n: int, start: str, freq: str) -> pd.DatetimeIndex:
     return pd.date_range(start, periods=n, freq=freq)
 
 
-def _check_n(n: int, minimum: int = 1) -> None:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < minimum:
-        raise GrukitDataError(f"`n` must be an integer >= {minimum}, got {n!r}")
+def _check_n(n: int) -> int:
+    if not checks.is_integer(n) or n < 1:
+        raise GrukitDataError(f"`n` must be an integer >= 1, got {n!r}")
+    return int(n)
 
 
 def sine_wave(
@@ -40,9 +42,8 @@ def sine_wave(
     DataFrame
         Columns ``time`` (from `start`, every `freq`) and ``value``; `n` rows.
     """
-    _check_n(n)
-    if period <= 0:
-        raise GrukitDataError(f"`period` must be positive, got {period!r}")
+    n = _check_n(n)
+    period = checks.number("period", period, low=0, low_open=True, error=GrukitDataError)
     rng = np.random.default_rng(seed)
     t = np.arange(n)
     value = amplitude * np.sin(2 * np.pi * t / period) + noise * rng.standard_normal(n)
@@ -89,17 +90,15 @@ def multi_seasonal_with_anomalies(
     DataFrame
         ``time``, the value column(s), and ``anomaly`` (int64, 1 on anomalous rows).
     """
-    _check_n(n)
+    n = _check_n(n)
     unknown = [k for k in kinds if k not in ANOMALY_KINDS]
     if unknown or not kinds:
         raise GrukitDataError(
             f"`kinds` must be a non-empty subset of {ANOMALY_KINDS}, got {tuple(kinds)!r}"
         )
-    if n_anomalies < 0 or anomaly_length < 1 or n_channels < 1:
-        raise GrukitDataError(
-            "`n_anomalies` must be >= 0, `anomaly_length` >= 1 and `n_channels` >= 1, got "
-            f"{n_anomalies}, {anomaly_length} and {n_channels}"
-        )
+    n_anomalies = checks.non_negative_int("n_anomalies", n_anomalies, error=GrukitDataError)
+    anomaly_length = checks.positive_int("anomaly_length", anomaly_length, error=GrukitDataError)
+    n_channels = checks.positive_int("n_channels", n_channels, error=GrukitDataError)
     slot = 4 * anomaly_length
     if n_anomalies and n < slot * n_anomalies:
         raise GrukitDataError(

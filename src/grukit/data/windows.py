@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from grukit import checks
 from grukit.data._errors import GrukitDataError
 from grukit.data.seasonality import time_step
 from grukit.data.tables import read_table, require_columns, require_numeric
@@ -68,11 +69,8 @@ def _as_frame(data: Any) -> pd.DataFrame:
     raise GrukitDataError(f"`data` must be a DataFrame or a NumPy array, got {type(data).__name__}")
 
 
-def _positive(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise GrukitDataError(f"`{name}` must be {kind}, got {value!r}")
-    return int(value)
+def _positive(name: str, value: Any) -> int:
+    return checks.positive_int(name, value, error=GrukitDataError)
 
 
 def segment_bounds(
@@ -275,6 +273,7 @@ def sequence_starts(n_timesteps: int, window: int, *, stride: int = 1) -> np.nda
     stride does not land on it, so the last time steps are always covered (and, with
     ``stride <= window``, every time step).
     """
+    n_timesteps = checks.non_negative_int("n_timesteps", n_timesteps, error=GrukitDataError)
     window = _positive("window", window)
     stride = _positive("stride", stride)
     if n_timesteps < window:

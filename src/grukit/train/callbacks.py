@@ -11,7 +11,7 @@ from torch import nn
 from grukit.train.config import TrainConfig
 from grukit.train.history import History
 
-__all__ = ["Callback", "TrainState"]
+__all__ = ["Callback", "TrainState", "call_hooks"]
 
 
 @dataclass
@@ -88,3 +88,11 @@ class Callback:
 
     def on_train_end(self, state: TrainState) -> None:
         """Called once when training ends normally (after best weights are restored)."""
+
+
+def call_hooks(callbacks: list[Any], hook: str, state: TrainState) -> None:
+    """Call ``callback.<hook>(state)`` on each callback that has the hook, in order."""
+    for callback in callbacks:
+        method = getattr(callback, hook, None)
+        if method is not None:
+            method(state)

@@ -6,7 +6,6 @@ line) stays quick.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import sys
@@ -14,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+
+from grukit import checks
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,12 +28,11 @@ SCHEDULES = ("cosine", "step", "plateau")
 _DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def _lowercase_choice(name: str, value: Any, options: tuple[str, ...]) -> str:
+    """``value`` lower-cased if that is one of ``options``; else the error of checks.choice."""
+    if isinstance(value, str) and value.lower() in options:
+        return value.lower()
+    return checks.choice(name, value, options)  # raises: no spelling of it is an option
 
 
 def _is_none_spelling(value: Any) -> bool:
@@ -101,27 +101,22 @@ class TrainConfig:
             object.__setattr__(self, name, value)  # frozen dataclass: normalize in place
 
         for name in ("epochs", "batch_size", "schedule_step_epochs", "schedule_patience"):
-            value = getattr(self, name)
-            if not _is_int(value) or value < 1:
-                fail(name, "a positive integer")
+            set_(name, checks.positive_int(name, getattr(self, name)))
         for name in ("shuffle", "progress"):
-            if not isinstance(getattr(self, name), bool):
-                fail(name, "True or False")
+            set_(name, checks.flag(name, getattr(self, name)))
 
-        if not _is_number(self.learning_rate) or self.learning_rate <= 0:
+        if not checks.is_number(self.learning_rate) or self.learning_rate <= 0:
             fail("learning_rate", "a positive finite number")
+        set_("learning_rate", float(self.learning_rate))
         for name in ("weight_decay", "min_learning_rate", "min_delta"):
-            value = getattr(self, name)
-            if not _is_number(value) or value < 0:
-                fail(name, "a finite number >= 0")
-        if not _is_number(self.momentum) or not 0 <= self.momentum < 1:
-            fail("momentum", "a number in [0, 1)")
-        if not _is_number(self.schedule_factor) or not 0 < self.schedule_factor < 1:
-            fail("schedule_factor", "a number in (0, 1)")
+            set_(name, checks.number(name, getattr(self, name), low=0))
+        set_("momentum", checks.number("momentum", self.momentum, low=0, high=1, high_open=True))
+        factor = checks.number(
+            "schedule_factor", self.schedule_factor, low=0, high=1, low_open=True, high_open=True
+        )
+        set_("schedule_factor", factor)
 
-        if not isinstance(self.optimizer, str) or self.optimizer.lower() not in OPTIMIZERS:
-            fail("optimizer", "one of " + ", ".join(map(repr, OPTIMIZERS)))
-        set_("optimizer", self.optimizer.lower())
+        set_("optimizer", _lowercase_choice("optimizer", self.optimizer, OPTIMIZERS))
         if _is_none_spelling(self.schedule):
             set_("schedule", None)
         elif not isinstance(self.schedule, str) or self.schedule.lower() not in SCHEDULES:
@@ -129,28 +124,25 @@ class TrainConfig:
         else:
             set_("schedule", self.schedule.lower())
 
-        if _is_none_spelling(self.clip) or (_is_number(self.clip) and self.clip == 0):
+        if _is_none_spelling(self.clip) or (checks.is_number(self.clip) and self.clip == 0):
             set_("clip", None)
-        elif not _is_number(self.clip) or self.clip < 0:
+        elif not checks.is_number(self.clip) or self.clip < 0:
             fail("clip", "a positive finite number, or None/0 to disable clipping")
+        else:
+            set_("clip", float(self.clip))
         if _is_none_spelling(self.patience):
             set_("patience", None)
-        elif not _is_int(self.patience) or self.patience < 1:
+        elif not checks.is_integer(self.patience) or self.patience < 1:
             fail("patience", "a positive integer, or None to disable early stopping")
+        else:
+            set_("patience", int(self.patience))
 
-        if not _is_int(self.seed) or not 0 <= self.seed < 2**32:
+        if not checks.is_integer(self.seed) or not 0 <= self.seed < 2**32:
             fail("seed", "an integer in [0, 2**32)")
+        set_("seed", int(self.seed))
         if not isinstance(self.device, str) or not _DEVICE_PATTERN.match(self.device.strip()):
             fail("device", "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'")
         set_("device", self.device.strip())
-
-        # store numbers as floats so that to_dict() is stable (1 and 1.0 compare equal anyway)
-        for name in ("learning_rate", "weight_decay", "momentum", "schedule_factor"):
-            set_(name, float(getattr(self, name)))
-        for name in ("min_learning_rate", "min_delta"):
-            set_(name, float(getattr(self, name)))
-        if self.clip is not None:
-            set_("clip", float(self.clip))
 
     # ------------------------------------------------------------------ round trips
 
