@@ -6,9 +6,9 @@ zoneout, lengths, reverse) and is differentiable by autograd.
 Cost model. The input projection ``W_ih x_t`` of all steps is one matrix product before the loop;
 each step then does the recurrent product(s) and the gate arithmetic. The precomputed projection
 is split with ``unbind(1)``, never indexed as ``xw[:, t]``: each ``SelectBackward`` of an indexed
-step would materialise a full (B, T, 3H) zero gradient, making the backward pass O(T^2)
-(``shared/notes/cpu-performance.md``, finding 5). With ``unbind`` the backward of the split is
-one ``stack`` of the T step gradients, so training costs O(T), like ``torch.nn.GRU``'s.
+step would materialise a full (B, T, 3H) zero gradient, making the backward pass O(T^2). With
+``unbind`` the backward of the split is one ``stack`` of the T step gradients, so training costs
+O(T), like ``torch.nn.GRU``'s.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from grukit.engines.fused.layer import _PACKED, run_forward
+from grukit.engines.fused._layer_weights import INFERENCE_PACKS
+from grukit.engines.fused.layer import run_forward
 from grukit.runtime.threads import apply_env_threads
 
 
@@ -43,7 +44,7 @@ def infer_stack(
     lengths = np.full(batch, steps, np.int64)
     layer_input, output = x_np, None
     for layer, tensors in enumerate(layers):
-        packed = _PACKED.get(tensors, reset_after, batch)
+        packed = INFERENCE_PACKS.get(tensors, reset_after, batch)
         output = torch.empty(steps, batch, hidden, dtype=dtype)
         out_np = output.numpy()
         run_forward(

@@ -15,8 +15,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from grukit.engines.fused import _direct, _kernels, _packing, _panels
-from grukit.engines.fused.layer import folded_input_bias
+from grukit.engines.fused import _kernels, _no_dispatch, _packing, _panels
+from grukit.engines.fused._layer_weights import folded_input_bias
 
 _BAD_X, _BAD_H, _BAD_OUT, _NEW_BATCH = (
     _kernels.BAD_X, _kernels.BAD_H, _kernels.BAD_OUT, _kernels.NEW_BATCH,
@@ -248,9 +248,9 @@ class FusedStepper:
 @functools.cache
 def direct_step_inplace(dtype) -> Callable[[np.ndarray, np.ndarray, np.ndarray], int]:
     """``h <- GRUCell(x, h)`` with a stepper's :attr:`FusedStepper.buffer`, for 2-D
-    C-contiguous arrays of ``dtype``, without numba's dispatch (``_direct``): about 0.2 us less
-    per call than the dispatched ``_kernels.stream_step_inplace``. Returns 0, or a non-zero code
-    (wrong shapes, another batch size) leaving ``h`` unchanged.
+    C-contiguous arrays of ``dtype``, without numba's dispatch (``_no_dispatch``): about 0.2 us
+    less per call than the dispatched ``_kernels.stream_step_inplace``. Returns 0, or a non-zero
+    code (wrong shapes, another batch size) leaving ``h`` unchanged.
 
     The caller MUST pass ``x`` (B, I) and ``h`` (B, H) as C-contiguous 2-D ``np.ndarray`` of
     exactly ``dtype`` and a stepper's buffer; anything else is read as if it were (undefined
@@ -258,4 +258,4 @@ def direct_step_inplace(dtype) -> Callable[[np.ndarray, np.ndarray, np.ndarray],
     """
     dtype = np.dtype(dtype)
     example = np.zeros((1, 1), dtype)
-    return _direct.bind(_kernels.stream_step_inplace, example, example, np.zeros(8, np.uint8))
+    return _no_dispatch.bind(_kernels.stream_step_inplace, example, example, np.zeros(8, np.uint8))

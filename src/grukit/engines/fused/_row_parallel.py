@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from grukit.engines.fused import _records
+from grukit.engines.fused import _saved_activations
 from grukit.runtime.denormals import run_on_torch_threads
 
 #: Multiply-adds a shard must have for a split to pay (thread hand-off costs ~20-50 us).
@@ -33,10 +33,10 @@ MIN_SHARD_FLOPS = 8_000_000
 ROW_BLOCK = 4
 #: Multiply-adds a training shard must have (its forward and backward both run on the shard).
 #: Training keeps a record of every step (5 T B H floats) for the backward pass; it comes from a
-#: pool (``_records``) whose buffers are reused once autograd frees them, so two shards do not
-#: fault fresh pages at once; training shards only when its whole record is at most
-#: ``_records.MAX_RECORD_BYTES`` (every shard's record is then pooled). Sharded training used
-#: to be erratic (1.2x faster in one run, 1.6x slower in the next): a reference cycle
+#: pool (``_saved_activations``) whose buffers are reused once autograd frees them, so two shards
+#: do not fault fresh pages at once; training shards only when its whole record is at most
+#: ``_saved_activations.MAX_RECORD_BYTES`` (every shard's record is then pooled). Sharded
+#: training used to be erratic (1.2x faster in one run, 1.6x slower in the next): a reference cycle
 #: (``ctypes.cast`` of the OpenMP callback) kept every shard's arrays alive until the next
 #: garbage collection. Interleaved A/B, B = 32, one thread vs two shards (ms): H = 128, T = 50:
 #: 6.40 vs 4.48; T = 200: 19.8 vs 13.4; H = 64, T = 50: 2.60-2.79 vs 2.11-2.46; T = 200: 9.79
@@ -52,8 +52,8 @@ def row_shards(batch: int, flops_per_row: int, record_bytes: int = 0) -> list[tu
     """Row ranges ``[(start, stop), ...]`` covering ``range(batch)``: one range unless several
     threads are allowed, each shard keeps at least ``MIN_SHARD_FLOPS`` of work (training,
     i.e. ``record_bytes`` > 0: ``MIN_TRAINING_SHARD_FLOPS``) and the training record is at
-    most ``_records.MAX_RECORD_BYTES`` (pooled)."""
-    if record_bytes > _records.MAX_RECORD_BYTES:
+    most ``_saved_activations.MAX_RECORD_BYTES`` (pooled)."""
+    if record_bytes > _saved_activations.MAX_RECORD_BYTES:
         return [(0, batch)]
     minimum = MIN_TRAINING_SHARD_FLOPS if record_bytes else MIN_SHARD_FLOPS
     threads = torch.get_num_threads()

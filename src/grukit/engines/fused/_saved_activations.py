@@ -1,11 +1,11 @@
-"""A pool of the training records the fused forward keeps for its backward pass.
+"""The activations the fused training forward saves for its backward pass, from a pool.
 
 Training keeps ``h_prev, r, z, n, a`` for every step (5 T B H floats: 3.3 MB at B = 32, T = 50,
 H = 128) until autograd runs the backward and frees them. A fresh array for every forward pass
 costs a page fault per 4 KiB on first touch; on the virtual machines this targets those faults
 are slow and erratic, worst when two threads (row shards) take them at once. Unlike the work
-arrays of ``_scratch``, a record cannot simply be reused by the next call: autograd may still hold
-it (stacked layers, several forward passes before one backward, ``retain_graph``).
+arrays of ``_workspace``, such a record cannot simply be reused by the next call: autograd may
+still hold it (stacked layers, several forward passes before one backward, ``retain_graph``).
 
 So each record is lent out as an array over a pooled buffer, and a ``weakref.finalize`` on the
 array that owns the loan returns the buffer to the pool when the last reference to it dies
