@@ -9,14 +9,33 @@ the bias the streaming step adds to its input projection.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
 import numpy as np
 import torch
 from torch import Tensor
 
 from grukit.engines.fused import _kernels, _packing, _panels
 
+#: ``(weights, table_i, table_a, table_b, bias_i, bias_a, zeros)``, see :func:`pack_forward`
+ForwardPack: TypeAlias = tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]
+#: ``(weights, table, split, table_x, zeros)``, see :func:`pack_backward`
+BackwardPack: TypeAlias = tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]
+#: ``(weight_ih, weight_hh, bias_ih or None, bias_hh or None)`` of one layer-direction
+LayerTensors: TypeAlias = tuple[Tensor, Tensor, Tensor | None, Tensor | None]
 
-def pack_forward(weight_ih, weight_hh, bias_ih, bias_hh, reset_after: bool, rows: int):
+
+def pack_forward(
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None,
+    bias_hh: Tensor | None,
+    reset_after: bool,
+    rows: int,
+) -> ForwardPack:
     """The operands of ``_kernels.forward_sequence``, packed for ``rows`` rows per step.
 
     Returns ``(weights, table_i, table_a, table_b, bias_i, bias_a, zeros)``. Table ``i`` is
@@ -66,13 +85,15 @@ class PackCache:
 
     def __init__(self, size: int = 16) -> None:
         self.size = size
-        self.entries: dict[tuple, tuple[np.ndarray, tuple]] = {}
+        self.entries: dict[tuple[Any, ...], tuple[np.ndarray, ForwardPack]] = {}
 
-    def get(self, tensors, reset_after: bool, rows: int):
+    def get(self, tensors: LayerTensors, reset_after: bool, rows: int) -> ForwardPack:
+        """The forward pack of ``tensors`` for ``rows`` rows, from the cache while the weights
+        are bitwise those it was packed from."""
         arrays = [None if t is None else t.detach().numpy() for t in tensors]
         key = (
             tuple(None if t is None else (t.data_ptr(), tuple(t.shape)) for t in tensors),
-            arrays[1].dtype,
+            tensors[1].dtype,
             reset_after,
             _packing.nvmax_for(rows),
         )
@@ -86,23 +107,29 @@ class PackCache:
         return packed
 
 
-_NO_BIAS = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0)}
+_NO_BIAS: dict[np.dtype, np.ndarray] = {
+    np.dtype(np.float32): np.empty(0, np.float32),
+    np.dtype(np.float64): np.empty(0),
+}
 
 
-def _snapshot(arrays) -> np.ndarray:
+def _snapshot(arrays: Sequence[np.ndarray | None]) -> np.ndarray:
     """The arrays' bytes, in order, as one uint32 array (absent biases skipped)."""
     words = [np.ascontiguousarray(a).reshape(-1).view(np.uint32) for a in arrays if a is not None]
     return np.concatenate(words)
 
 
-def _unchanged(snapshot: np.ndarray, arrays) -> bool:
+def _unchanged(snapshot: np.ndarray, arrays: Sequence[np.ndarray | None]) -> bool:
     """Whether ``arrays`` (weight_ih, weight_hh, bias_ih or None, bias_hh or None) are,
     bitwise, the ones ``snapshot`` was taken of."""
-    empty = _NO_BIAS.get(arrays[1].dtype)
+    weight_ih, weight_hh = arrays[0], arrays[1]
+    assert weight_ih is not None and weight_hh is not None  # only the biases may be absent
+    empty = _NO_BIAS.get(weight_hh.dtype)
     if empty is not None and all(
         a is None or (a.flags.c_contiguous and a.dtype is empty.dtype) for a in arrays
     ):
-        return _kernels.same_bytes(snapshot, *[empty if a is None else a for a in arrays])
+        bias_ih, bias_hh = [empty if a is None else a for a in arrays[2:]]
+        return _kernels.same_bytes(snapshot, weight_ih, weight_hh, bias_ih, bias_hh)
     return np.array_equal(snapshot, _snapshot(arrays))
 
 
@@ -120,7 +147,9 @@ def _gate_rows(weight: np.ndarray, gates: int, hv: int) -> np.ndarray:
     return padded.reshape(gates * hv, -1)
 
 
-def pack_backward(weight_ih: Tensor, weight_hh: Tensor, reset_after: bool, rows: int):
+def pack_backward(
+    weight_ih: Tensor, weight_hh: Tensor, reset_after: bool, rows: int
+) -> BackwardPack:
     """The operands of ``_backward.backward_sequence``: ``(weights, table, split, table_x,
     zeros)`` (products with K in padded gate blocks, see there)."""
     w_ih, w_hh = weight_ih.detach().numpy(), weight_hh.detach().numpy()

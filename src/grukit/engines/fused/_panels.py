@@ -23,6 +23,8 @@ padded to whole vectors and split into panels of at most ``nvmax`` vectors (``_p
 
 from __future__ import annotations
 
+from typing import Literal, TypedDict
+
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
 from numba import njit, types
@@ -35,7 +37,18 @@ VECTOR_SIZES = (1, 2, 4, 6)  # vectors per panel (fewer cases: a smaller kernel 
 MAX_ROWS, MAX_VECTORS = ROW_SIZES[-1], VECTOR_SIZES[-1]
 TABLE_WIDTH = 5
 
-JIT_OPTIONS = {
+
+class JitOptions(TypedDict):
+    """The options every kernel is compiled with (typed, so that ``njit(**JIT_OPTIONS)`` is)."""
+
+    fastmath: bool
+    boundscheck: bool
+    error_model: Literal["python", "numpy"]
+    cache: bool
+    nogil: bool
+
+
+JIT_OPTIONS: JitOptions = {
     "fastmath": True,
     "boundscheck": False,
     "error_model": "numpy",  # no ZeroDivisionError branch: lets the gate loops vectorise

@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 import torch
 
@@ -43,12 +43,16 @@ ROW_BLOCK = 4
 #: vs 8.02; H = 32, T = 50: 1.60 vs 1.75 (too small to gain).
 MIN_TRAINING_SHARD_FLOPS = 10_000_000
 
+#: row ranges ``[(start, stop), ...]`` covering a batch
+Shards: TypeAlias = list[tuple[int, int]]
+_Result = TypeVar("_Result")
+
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
 
 
-def row_shards(batch: int, flops_per_row: int, record_bytes: int = 0) -> list[tuple[int, int]]:
+def row_shards(batch: int, flops_per_row: int, record_bytes: int = 0) -> Shards:
     """Row ranges ``[(start, stop), ...]`` covering ``range(batch)``: one range unless several
     threads are allowed, each shard keeps at least ``MIN_SHARD_FLOPS`` of work (training,
     i.e. ``record_bytes`` > 0: ``MIN_TRAINING_SHARD_FLOPS``) and the training record is at
@@ -78,7 +82,7 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def run_shards(work: Callable[[int, int, int], Any], shards: list[tuple[int, int]]) -> list[Any]:
+def run_shards(work: Callable[[int, int, int], _Result], shards: Shards) -> list[_Result]:
     """``[work(index, start, stop) for each shard]``, the shards in parallel (the last one on
     this thread); exceptions propagate after every shard has finished."""
     if len(shards) == 1:

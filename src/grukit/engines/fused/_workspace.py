@@ -15,6 +15,7 @@ import math
 import threading
 
 import numpy as np
+import numpy.typing as npt
 
 
 class _PerThread(threading.local):
@@ -28,7 +29,7 @@ _local = _PerThread()
 MAX_KEPT_BYTES = 64 * 1024 * 1024
 
 
-def array(name: str, index: int, shape: tuple[int, ...], dtype) -> np.ndarray:
+def array(name: str, index: int, shape: tuple[int, ...], dtype: npt.DTypeLike) -> np.ndarray:
     """An array of ``shape`` and ``dtype`` kept for (``name``, ``index``) on this thread."""
     key = (name, index)
     kept = _local.arrays.get(key)

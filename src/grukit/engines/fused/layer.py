@@ -14,6 +14,8 @@ path; the floating-point environment is restored on return.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,6 +31,8 @@ from grukit.engines.fused import (
     _saved_activations,
     _workspace,
 )
+from grukit.engines.fused._layer_weights import ForwardPack, LayerTensors
+from grukit.engines.fused._row_parallel import Shards
 from grukit.runtime.threads import apply_env_threads
 
 SUPPORTED_DTYPES = (torch.float32, torch.float64)
@@ -51,7 +55,17 @@ def unsupported_reason(
     return None
 
 
-def run_forward(x, h0, packed, lengths, reverse, reset_after, out, h, store):
+def run_forward(
+    x: np.ndarray,
+    h0: np.ndarray,
+    packed: ForwardPack,
+    lengths: np.ndarray,
+    reverse: bool,
+    reset_after: bool,
+    out: np.ndarray,
+    h: np.ndarray,
+    store: bool,
+) -> tuple[Shards, list[np.ndarray]]:
     """``_kernels.forward_sequence`` over NumPy arrays, the batch split into row shards that run
     on parallel threads (``_row_parallel``). ``x`` (T, B, I), ``h0`` (B, H) in; ``out``
     (T, B, H) and ``h`` (B, H) written. Returns ``(shards, saved)``: the row ranges and, per
@@ -100,8 +114,17 @@ def run_forward(x, h0, packed, lengths, reverse, reset_after, out, h, store):
 
 
 def _forward(
-    x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh, lengths, reverse, reset_after, store
-):
+    x_tm: Tensor,
+    h0: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None,
+    bias_hh: Tensor | None,
+    lengths: np.ndarray,
+    reverse: bool,
+    reset_after: bool,
+    store: bool,
+) -> tuple[Tensor, Tensor, Shards, list[np.ndarray]]:
     """Run the forward pass on detached tensors; return ``(out, h_n, shards, saved)``.
 
     One numba call per row shard does everything, FTZ/DAZ included (``run_forward``).
@@ -109,7 +132,7 @@ def _forward(
     steps, batch, _ = x_tm.shape
     hidden = weight_hh.shape[1]
     dtype = x_tm.dtype
-    tensors = (weight_ih, weight_hh, bias_ih, bias_hh)
+    tensors: LayerTensors = (weight_ih, weight_hh, bias_ih, bias_hh)
     if store:  # training: the weights change every step, packing is the cheaper path
         packed = _layer_weights.pack_forward(*tensors, reset_after, batch)
     else:
@@ -132,8 +155,17 @@ class FusedGRUFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx, x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh, lengths, reverse, reset_after
-    ):
+        ctx: Any,
+        x_tm: Tensor,
+        h0: Tensor,
+        weight_ih: Tensor,
+        weight_hh: Tensor,
+        bias_ih: Tensor | None,
+        bias_hh: Tensor | None,
+        lengths: np.ndarray,
+        reverse: bool,
+        reset_after: bool,
+    ) -> tuple[Tensor, Tensor]:
         out, h_n, shards, saved = _forward(
             x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh, lengths, reverse, reset_after, True
         )
@@ -149,7 +181,7 @@ class FusedGRUFunction(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, d_out, d_h_n):
+    def backward(ctx: Any, d_out: Tensor | None, d_h_n: Tensor | None) -> tuple[Tensor | None, ...]:
         x_tm, weight_ih, weight_hh, *records = ctx.saved_tensors
         saved = [record.numpy() for record in records]
         steps, batch, inputs = x_tm.shape
@@ -196,7 +228,7 @@ class FusedGRUFunction(torch.autograd.Function):
                 )
             )  # fmt: skip
 
-        def work(index: int, start: int, stop: int):
+        def work(index: int, start: int, stop: int) -> tuple[np.ndarray, ...]:
             d_out_s, dh_s, x_s, lengths_s, d_x_s, sums, scratch = operands[index]
             _backward.backward_sequence(
                 d_out_s, dh_s, saved[index], x_s, weights, table, split, table_x, zeros,
@@ -212,7 +244,7 @@ class FusedGRUFunction(torch.autograd.Function):
         dwh, dwi, db_i, db_h = [functools.reduce(np.add, sums) for sums in zip(*parts, strict=True)]
         needs = ctx.needs_input_grad
 
-        def unpad(array):  # (K, 3, Hv) transposed gradient -> (3H, K)
+        def unpad(array: np.ndarray) -> Tensor:  # (K, 3, Hv) transposed gradient -> (3H, K)
             return torch.from_numpy(np.ascontiguousarray(array[:, :, :hidden].transpose(1, 2, 0)))
 
         d_w_ih = unpad(dwi).view(3 * hidden, inputs) if needs[2] else None
@@ -229,7 +261,11 @@ class FusedGRUFunction(torch.autograd.Function):
         )  # fmt: skip
 
 
-def _check_tensor(value, name: str, ndim: int, dtype: torch.dtype | None) -> Tensor:
+#: ``FusedGRUFunction.apply`` with its result typed (PyTorch leaves ``apply`` unannotated)
+_apply_function: Callable[..., tuple[Tensor, Tensor]] = FusedGRUFunction.apply
+
+
+def _check_tensor(value: Any, name: str, ndim: int, dtype: torch.dtype | None) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(f"`{name}` must be a torch.Tensor, got {type(value).__name__}")
     if value.device.type != "cpu":
@@ -253,7 +289,7 @@ def _check_shape(value: Tensor, name: str, shape: tuple[int, ...]) -> None:
         raise ValueError(f"`{name}` must have shape {shape}, got {tuple(value.shape)}")
 
 
-def _lengths_array(lengths, batch: int, steps: int) -> np.ndarray:
+def _lengths_array(lengths: Any, batch: int, steps: int) -> np.ndarray:
     if lengths is None:
         return np.full(batch, steps, dtype=np.int64)
     if not isinstance(lengths, Tensor) or lengths.dtype not in (torch.int64, torch.int32):
@@ -336,7 +372,7 @@ def gru_layer(
     x_tm = x.transpose(0, 1).contiguous()  # (T, B, I)
     params = (x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh)
     if torch.is_grad_enabled() and any(p is not None and p.requires_grad for p in params):
-        out_tm, h_n = FusedGRUFunction.apply(*params, lengths_np, bool(reverse), bool(reset_after))
+        out_tm, h_n = _apply_function(*params, lengths_np, bool(reverse), bool(reset_after))
     else:
         out_tm, h_n, _, _ = _forward(
             *params, lengths_np, bool(reverse), bool(reset_after), store=False
