@@ -16,8 +16,18 @@ then says numba is missing, and ``gru_layer`` and ``FusedStepper`` raise ``NotIm
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from grukit._lazy import lazy_exports
 from grukit.engines.fused import _availability  # standard library only: finds numba, no import
+
+if TYPE_CHECKING:  # what the names below are, for type checkers (nothing is imported at run time)
+    from grukit.engines.fused._availability import is_available as is_available
+    from grukit.engines.fused._memory import release_memory as release_memory
+    from grukit.engines.fused.layer import FusedGRUFunction as FusedGRUFunction
+    from grukit.engines.fused.layer import gru_layer as gru_layer
+    from grukit.engines.fused.layer import unsupported_reason as unsupported_reason
+    from grukit.engines.fused.stepper import FusedStepper as FusedStepper
 
 _WITH_NUMBA = {
     "FusedGRUFunction": "grukit.engines.fused.layer",
