@@ -79,20 +79,10 @@ def _fit_vectors(count: int, limit: int) -> int:
 
 
 def _emit_loop(
-    builder: Any,
-    fma: Value,
-    vty: Any,
-    vload: Callable[[Value], Value],
-    rows: int,
-    nv: int,
-    unroll: int,
-    a_rows: list[Value],
-    ldk: Value,
-    w_base: Value,
-    ldw: Value,
-    kc: Value,
+    builder: Any, fma: Value, vty: Any, vload: Callable[[Value], Value], rows: int, nv: int,
+    unroll: int, a_rows: list[Value], ldk: Value, w_base: Value, ldw: Value, kc: Value,
     init: Accumulators,
-) -> Accumulators:
+) -> Accumulators:  # fmt: skip
     """Emit the ``k`` loops of one (rows, nv) case; return the final accumulators."""
     i64, i32 = ir.IntType(64), ir.IntType(32)
     undef = ir.Constant(vty, ir.Undefined)
