@@ -16,12 +16,14 @@ $(VENV)/.installed-base: pyproject.toml constraints.txt | $(PY)
 	$(INSTALL) -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(PY)
-	$(INSTALL) -e ".[dev,onnx]"
-	touch $@ $(VENV)/.installed-base
+# The benchmark harness (benchmarks/, package grukit_bench) is not part of the library; the dev
+# environment has it too, so that its tests run in `make test`.
+$(VENV)/.installed-dev: pyproject.toml benchmarks/pyproject.toml constraints.txt | $(PY)
+	$(INSTALL) -e ".[dev,onnx]" -e ./benchmarks
+	touch $@ $(VENV)/.installed-base $(VENV)/.installed-bench
 
-$(VENV)/.installed-bench: pyproject.toml constraints.txt | $(PY)
-	$(INSTALL) -e ".[bench]"
+$(VENV)/.installed-bench: pyproject.toml benchmarks/pyproject.toml constraints.txt | $(PY)
+	$(INSTALL) -e . -e ./benchmarks
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base
@@ -45,4 +47,4 @@ bench: $(VENV)/.installed-bench
 	$(VENV)/bin/grukit bench
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist src/*.egg-info benchmarks/*.egg-info .pytest_cache .ruff_cache .hypothesis

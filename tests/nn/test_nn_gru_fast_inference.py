@@ -114,9 +114,9 @@ def test_bad_arguments_get_the_general_paths_errors():
 
 
 def test_fast_path_splits_batches_like_the_general_path(fast_calls, monkeypatch):
-    from grukit.engines.fused import _shards
+    from grukit.engines.fused import _row_parallel
 
-    monkeypatch.setattr(_shards, "MIN_SHARD_FLOPS", 1)
+    monkeypatch.setattr(_row_parallel, "MIN_SHARD_FLOPS", 1)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:

@@ -232,9 +232,19 @@ def bench(ctx: typer.Context) -> None:
 
     Each side runs in its own process; prints medians and ratios, checks the performance targets
     and writes JSON to bench-results/. `grukit bench --quick` is a one-minute smoke run.
+    The harness lives beside the library, in a grukit checkout's benchmarks/ (`make bench`).
     """
-    from grukit.bench import main as bench_main
-
+    try:
+        from grukit_bench import main as bench_main
+    except ImportError as error:
+        if error.name != "grukit_bench":  # the harness is there but broken: show why
+            raise
+        typer.echo(
+            "error: the benchmark harness is not installed: from a grukit checkout run "
+            "`make bench` or `pip install -e benchmarks`",
+            err=True,
+        )
+        raise typer.Exit(2) from None
     code = bench_main(list(ctx.args))
     if code:
         raise typer.Exit(code)

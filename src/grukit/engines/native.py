@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -45,7 +46,7 @@ def unsupported_reason(
     return None
 
 
-def _call_vf(*args: object) -> tuple[Tensor, Tensor]:
+def _call_vf(*args: Any) -> tuple[Tensor, Tensor]:
     first = args[0]
     if isinstance(first, Tensor) and first.is_cuda:
         with warnings.catch_warnings():
@@ -98,6 +99,8 @@ def gru_stack(
     empty = lengths == 0
     packed = pack_padded_sequence(x, lengths.clamp(min=1), batch_first=True, enforce_sorted=False)
     data, batch_sizes, sorted_indices, unsorted_indices = packed
+    # enforce_sorted=False: the packing sorted the rows and says how
+    assert sorted_indices is not None and unsorted_indices is not None
     hx = h0.index_select(1, sorted_indices)
     out_data, h_n = _call_vf(
         data, batch_sizes, hx, weights, has_biases, num_layers, dropout, training, bidirectional
@@ -148,7 +151,8 @@ def gru_layer(
         raise NotImplementedError(f"the native engine cannot run {reason}")
     if (bias_ih is None) != (bias_hh is None):
         raise NotImplementedError("the native engine needs both biases or neither")
-    weights = [weight_ih, weight_hh] + ([] if bias_ih is None else [bias_ih, bias_hh])
+    biases = [] if bias_ih is None or bias_hh is None else [bias_ih, bias_hh]  # both or neither
+    weights = [weight_ih, weight_hh, *biases]
     if reverse:
         x = reverse_padded(x, lengths)
     output, h_n = gru_stack(

@@ -6,9 +6,9 @@ zoneout, lengths, reverse) and is differentiable by autograd.
 Cost model. The input projection ``W_ih x_t`` of all steps is one matrix product before the loop;
 each step then does the recurrent product(s) and the gate arithmetic. The precomputed projection
 is split with ``unbind(1)``, never indexed as ``xw[:, t]``: each ``SelectBackward`` of an indexed
-step would materialise a full (B, T, 3H) zero gradient, making the backward pass O(T^2)
-(``shared/notes/cpu-performance.md``, finding 5). With ``unbind`` the backward of the split is
-one ``stack`` of the T step gradients, so training costs O(T), like ``torch.nn.GRU``'s.
+step would materialise a full (B, T, 3H) zero gradient, making the backward pass O(T^2). With
+``unbind`` the backward of the split is one ``stack`` of the T step gradients, so training costs
+O(T), like ``torch.nn.GRU``'s.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def make_step(
     w_rz, w_n = weight_hh[:split], weight_hh[split:]  # (2H, H), (H, H)
     b_rz, b_n = (None, None) if bias_hh is None else (bias_hh[:split], bias_hh[split:])
     g_rz, g_n = (
-        (None, None) if norm_weight_hh is None else norm_weight_hh.split([split, hidden_size])
+        (None, None) if norm_weight_hh is None else (norm_weight_hh[:split], norm_weight_hh[split:])
     )
 
     def recurrent(v: Tensor, w: Tensor, b: Tensor | None, g: Tensor | None) -> Tensor:
@@ -180,13 +180,13 @@ def gru_layer(
         if zoneout_keep is not None:
             zoneout_keep = reverse_padded(zoneout_keep, lengths)
     steps = x.shape[1]
-    valid = None
+    valid: tuple[Tensor, ...] | None = None
     if lengths is not None:
-        valid = valid_steps(lengths, steps, x.device).unsqueeze(2)  # (B, T, 1)
+        valid_mask = valid_steps(lengths, steps, x.device).unsqueeze(2)  # (B, T, 1)
         # Padded inputs are never meant to be read: zero them so that NaN or inf there cannot
         # leak into gradients through the discarded branch of torch.where.
-        x = x.masked_fill(~valid, 0.0)
-        valid = valid.unbind(1)  # T x (B, 1)
+        x = x.masked_fill(~valid_mask, 0.0)
+        valid = valid_mask.unbind(1)  # T x (B, 1)
     gi_steps = input_projection(x, weight_ih, bias_ih, norm_weight_ih).unbind(1)  # T x (B, 3H)
     keep_steps = None if zoneout_keep is None else zoneout_keep.unbind(1)  # T x (B, H)
     step = make_step(weight_hh, bias_hh, reset_after=reset_after, norm_weight_hh=norm_weight_hh)

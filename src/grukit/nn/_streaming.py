@@ -188,9 +188,9 @@ class GRUStreamer:
 
         Streaming is inference: no gradient flows through a streamer. The fast path (a
         C-contiguous NumPy input of the parameters' dtype and the streamer's shape, a CPU module
-        the fused engine serves) is one direct kernel call per layer (``engines.fused._direct``):
-        the checks made per call are what makes that call safe, the rest was checked at
-        construction.
+        the fused engine serves) is one direct kernel call per layer
+        (``engines.fused._no_dispatch``): the checks made per call are what makes that call safe,
+        the rest was checked at construction.
         """
         # A streamer that the fused engine serves replaces this method by _fast_step()'s
         # closure at construction; what reaches here runs on the PyTorch path.

@@ -78,7 +78,9 @@ def input_array(value: Any, name: str, ndim: int) -> np.ndarray:
     return array
 
 
-def float_array(value: Any, name: str, dtype: np.dtype, shape: tuple[int, ...], what: str):
+def float_array(
+    value: Any, name: str, dtype: np.dtype, shape: tuple[int, ...], what: str
+) -> np.ndarray:
     """Return a copy of ``value`` in ``dtype``, checking that its shape is ``shape``.
 
     ``what`` spells the expected shape symbolically, e.g. ``"(batch, hidden_size)"``.
@@ -145,16 +147,23 @@ def validate_weights(weights: Any, dtype: np.dtype, input_size: int) -> GRUParam
         "norm_weight_ih": ((gates,), "(3 * hidden_size,)"),
         "norm_weight_hh": ((gates,), "(3 * hidden_size,)"),
     }
-    arrays: dict[str, np.ndarray | None] = {}
-    for key in WEIGHT_KEYS:
-        value = weights.get(key)
-        if value is None:
-            arrays[key] = None
-            continue
+
+    def convert(key: str) -> np.ndarray:
         shape, what = expected[key]
-        arrays[key] = float_array(value, f"weights['{key}']", dtype, shape, what)
-    keys = tuple(key for key in WEIGHT_KEYS if arrays[key] is not None)
-    return GRUParams(**arrays, keys=keys)
+        return float_array(weights[key], f"weights['{key}']", dtype, shape, what)
+
+    # in WEIGHT_KEYS order, so that the first bad key is the one reported
+    weight_ih, weight_hh = convert("weight_ih"), convert("weight_hh")  # required: checked above
+    optional = {key: None if weights.get(key) is None else convert(key) for key in WEIGHT_KEYS[2:]}
+    return GRUParams(
+        weight_ih=weight_ih,
+        weight_hh=weight_hh,
+        bias_ih=optional["bias_ih"],
+        bias_hh=optional["bias_hh"],
+        norm_weight_ih=optional["norm_weight_ih"],
+        norm_weight_hh=optional["norm_weight_hh"],
+        keys=tuple(key for key in WEIGHT_KEYS if weights.get(key) is not None),
+    )
 
 
 def validate_lengths(lengths: Any, batch: int, steps: int) -> np.ndarray:
@@ -174,7 +183,9 @@ def validate_lengths(lengths: Any, batch: int, steps: int) -> np.ndarray:
     return array.astype(np.int64)
 
 
-def validate_zoneout_keep(value: Any, dtype: np.dtype, shape: tuple[int, ...], what: str):
+def validate_zoneout_keep(
+    value: Any, dtype: np.dtype, shape: tuple[int, ...], what: str
+) -> np.ndarray:
     """Check a zoneout keep array: the given shape and every entry in [0, 1]."""
     keep = float_array(value, "zoneout_keep", dtype, shape, what)
     if not np.all((keep >= 0) & (keep <= 1)):

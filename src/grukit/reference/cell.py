@@ -23,6 +23,7 @@ shift; biases are added after the norm). Without layer norm ``LN(v; g) = v``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,9 @@ from ._validation import (
 LAYER_NORM_EPS = 1e-5
 """The epsilon added to the variance in the layer norm (as in Haste's LayerNormGRU)."""
 
+#: What :func:`layer_norm_backward` needs: ``(normalized, inverse_std, gain)``.
+LayerNormCache = tuple[np.ndarray, np.ndarray, np.ndarray]
+
 
 def sigmoid(value: Any) -> np.ndarray:
     """Logistic function ``1 / (1 + exp(-v))``, evaluated without overflow for any finite ``v``.
@@ -48,10 +52,13 @@ def sigmoid(value: Any) -> np.ndarray:
     """
     value = np.asarray(value)
     decay = np.exp(-np.abs(value))  # in (0, 1]: never overflows
-    return np.where(value >= 0, 1 / (1 + decay), decay / (1 + decay))
+    result: np.ndarray = np.where(value >= 0, 1 / (1 + decay), decay / (1 + decay))
+    return result
 
 
-def layer_norm_forward(value: np.ndarray, gain: np.ndarray, eps: float = LAYER_NORM_EPS):
+def layer_norm_forward(
+    value: np.ndarray, gain: np.ndarray, eps: float = LAYER_NORM_EPS
+) -> tuple[np.ndarray, LayerNormCache]:
     """Layer norm over the last axis with a gain and no shift.
 
     Parameters
@@ -74,7 +81,7 @@ def layer_norm_forward(value: np.ndarray, gain: np.ndarray, eps: float = LAYER_N
     return gain * normalized, (normalized, inverse_std, gain)
 
 
-def layer_norm_backward(d_out: np.ndarray, cache: tuple):
+def layer_norm_backward(d_out: np.ndarray, cache: LayerNormCache) -> tuple[np.ndarray, np.ndarray]:
     """Gradients of :func:`layer_norm_forward`.
 
     Returns
@@ -112,14 +119,16 @@ class GRUCellCache:
     n: np.ndarray  # (B, H)
     gh_n: np.ndarray  # (B, H) recurrent candidate term (reset_after=True: the one r multiplies)
     reset_state: np.ndarray | None  # (B, H) r * h_rec, reset_after=False only
-    norm_ih: tuple | None  # layer norm caches
-    norm_hh: tuple | None  # over 3H (reset_after=True) or over the r, z part 2H
-    norm_hn: tuple | None  # over the candidate part H, reset_after=False only
+    norm_ih: LayerNormCache | None  # layer norm caches
+    norm_hh: LayerNormCache | None  # over 3H (reset_after=True) or over the r, z part 2H
+    norm_hn: LayerNormCache | None  # over the candidate part H, reset_after=False only
 
 
-def _normalize(value, gain, bias):
+def _normalize(
+    value: np.ndarray, gain: np.ndarray | None, bias: np.ndarray | None
+) -> tuple[np.ndarray, LayerNormCache | None]:
     """``LN(value; gain) + bias`` with either part optional; returns (out, layer norm cache)."""
-    cache = None
+    cache: LayerNormCache | None = None
     if gain is not None:
         value, cache = layer_norm_forward(value, gain)
     if bias is not None:
@@ -127,7 +136,14 @@ def _normalize(value, gain, bias):
     return value, cache
 
 
-def _normalize_backward(d_out, cache, grads, slot, key_gain, key_bias):
+def _normalize_backward(
+    d_out: np.ndarray,
+    cache: LayerNormCache | None,
+    grads: dict[str, np.ndarray],
+    slot: slice,
+    key_gain: str,
+    key_bias: str,
+) -> np.ndarray:
     """Backward of :func:`_normalize`: accumulate bias and gain gradients into ``grads``."""
     if key_bias in grads:
         grads[key_bias][slot] += d_out.sum(axis=0)
@@ -138,7 +154,14 @@ def _normalize_backward(d_out, cache, grads, slot, key_gain, key_bias):
     return d_value
 
 
-def _cell_forward(x, h_prev, params: GRUParams, reset_after, recurrent_mask, zoneout_keep):
+def _cell_forward(
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    params: GRUParams,
+    reset_after: bool,
+    recurrent_mask: np.ndarray | None,
+    zoneout_keep: np.ndarray | None,
+) -> tuple[np.ndarray, GRUCellCache]:
     """One step on validated arrays; see the module docstring for the equations."""
     H = params.hidden_size
     w_hh, b_hh, g_hh = params.weight_hh, params.bias_hh, params.norm_weight_hh
@@ -178,7 +201,9 @@ def _cell_forward(x, h_prev, params: GRUParams, reset_after, recurrent_mask, zon
     return h_new, cache
 
 
-def _cell_backward(d_h_new, cache: GRUCellCache, grads: dict[str, np.ndarray]):
+def _cell_backward(
+    d_h_new: np.ndarray, cache: GRUCellCache, grads: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
     """Backward of one step; adds the weight gradients into ``grads`` and returns (d_x, d_h)."""
     c, p = cache, cache.params
     H = p.hidden_size
@@ -229,14 +254,14 @@ def zero_grads(params: GRUParams) -> dict[str, np.ndarray]:
 
 
 def gru_cell_forward(
-    x,
-    h,
-    weights,
+    x: Any,
+    h: Any,
+    weights: Mapping[str, Any],
     *,
     reset_after: bool = True,
-    recurrent_mask=None,
-    zoneout_keep=None,
-):
+    recurrent_mask: Any = None,
+    zoneout_keep: Any = None,
+) -> tuple[np.ndarray, GRUCellCache]:
     """One GRU step for a batch (equations in the module docstring of ``grukit.reference.cell``).
 
     Computations run in the dtype of ``x`` (integer input becomes float64); the other arrays
@@ -283,7 +308,9 @@ def gru_cell_forward(
     return _cell_forward(x, h, params, reset_after, recurrent_mask, zoneout_keep)
 
 
-def gru_cell_backward(d_h_new, cache: GRUCellCache):
+def gru_cell_backward(
+    d_h_new: Any, cache: GRUCellCache
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Hand-written backward of :func:`gru_cell_forward`.
 
     Parameters

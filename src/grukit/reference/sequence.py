@@ -16,7 +16,9 @@ to the rows still inside their sequence:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -52,16 +54,16 @@ class GRUForwardCache:
 
 
 def gru_forward(
-    x,
-    weights,
+    x: Any,
+    weights: Mapping[str, Any],
     *,
-    h0=None,
-    lengths=None,
+    h0: Any = None,
+    lengths: Any = None,
     reset_after: bool = True,
     reverse: bool = False,
-    recurrent_mask=None,
-    zoneout_keep=None,
-):
+    recurrent_mask: Any = None,
+    zoneout_keep: Any = None,
+) -> tuple[np.ndarray, np.ndarray, GRUForwardCache]:
     """Run a GRU layer (one direction) over a batch of sequences.
 
     For each step (equations in ``grukit.reference.cell``)::
@@ -172,7 +174,9 @@ def gru_forward(
     return output, h, cache
 
 
-def gru_backward(d_output, d_h_n, cache: GRUForwardCache):
+def gru_backward(
+    d_output: Any, d_h_n: Any, cache: GRUForwardCache
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """Backpropagation through time for :func:`gru_forward` (hand-written, no autograd).
 
     Parameters

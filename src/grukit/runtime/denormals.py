@@ -2,12 +2,11 @@
 
 Why. Gradients that travel back through many GRU steps shrink geometrically; at T=200 with a
 loss on the last step they reach ~1e-42, far into the subnormal range, and every multiply that
-touches them takes a slow microcode path (``shared/notes/cpu-performance.md``, finding 2: matrix
-products 10-50x slower). x86 CPUs avoid this when two bits of the MXCSR control register are set:
-FTZ (flush-to-zero, bit 15: subnormal results become 0) and DAZ (denormals-are-zero, bit 6:
-subnormal inputs read as 0). MXCSR is per thread. ``torch.set_flush_denormal`` sets it on the
-calling thread only, so the OpenMP worker threads that run half of every PyTorch/MKL matrix
-product keep the slow path.
+touches them takes a slow microcode path (measured on x86: matrix products 10-50x slower). x86
+CPUs avoid this when two bits of the MXCSR control register are set: FTZ (flush-to-zero, bit 15:
+subnormal results become 0) and DAZ (denormals-are-zero, bit 6: subnormal inputs read as 0).
+MXCSR is per thread. ``torch.set_flush_denormal`` sets it on the calling thread only, so the
+OpenMP worker threads that run half of every PyTorch/MKL matrix product keep the slow path.
 
 How. :func:`flush_denormals` reads and writes MXCSR with glibc's ``fegetenv``/``fesetenv``
 (x86-64 ``fenv_t`` is 32 bytes with ``__mxcsr`` a ``uint32`` at offset 28) and reaches PyTorch's

@@ -5,10 +5,10 @@ What grukit does, and does not do:
 - The numba kernels of the ``fused`` engine have no thread pool of their own (no
   ``parallel=True``) and never call ``np.dot``: inside numba that goes through SciPy's OpenBLAS,
   a second pool whose spinning threads fight PyTorch's OpenMP pool for the same cores
-  (``cpu-performance.md``: up to 1.5x slower). Their products are register-blocked loops.
+  (measured: up to 1.5x slower). Their products are register-blocked loops.
 - Large batches are split into row shards that run at once on PyTorch's own OpenMP workers
-  (``grukit.engines.fused._shards``): as many shards as ``torch.get_num_threads()``, only when
-  each shard has enough work (inference and training at B = 32, T = 50 from H = 64 up; never
+  (``grukit.engines.fused._row_parallel``): as many shards as ``torch.get_num_threads()``, only
+  when each shard has enough work (inference and training at B = 32, T = 50 from H = 64 up; never
   at B = 1). With one thread nothing is split. The weight gradients are
   then summed shard by shard, so results are deterministic for a given thread count but may
   differ in the last bits between counts.

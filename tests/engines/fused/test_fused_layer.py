@@ -99,17 +99,17 @@ def check_against_reference(dtype, reset_after, reverse, batch, lengths, bias):
 def sharded(request, monkeypatch):
     """Split every batch into row shards on ``threads`` threads, through PyTorch's OpenMP
     workers or (``pool``) the fallback thread pool; yields the shard counts used."""
-    from grukit.engines.fused import _shards
+    from grukit.engines.fused import _row_parallel
 
     backend, threads = request.param
-    monkeypatch.setattr(_shards, "MIN_SHARD_FLOPS", 1)
-    monkeypatch.setattr(_shards, "MIN_TRAINING_SHARD_FLOPS", 1)
+    monkeypatch.setattr(_row_parallel, "MIN_SHARD_FLOPS", 1)
+    monkeypatch.setattr(_row_parallel, "MIN_TRAINING_SHARD_FLOPS", 1)
     if backend == "pool":
-        monkeypatch.setattr(_shards, "run_on_torch_threads", lambda count, action: False)
+        monkeypatch.setattr(_row_parallel, "run_on_torch_threads", lambda count, action: False)
     counts = []
-    original = _shards.run_shards
+    original = _row_parallel.run_shards
     monkeypatch.setattr(
-        _shards,
+        _row_parallel,
         "run_shards",
         lambda work, shards: counts.append(len(shards)) or original(work, shards),
     )
@@ -134,12 +134,12 @@ def test_batch_split_over_threads_matches_reference(sharded, dtype, reset_after,
 
 @pytest.mark.parametrize("sharded", [("omp", 2)], indirect=True, ids=["omp2"])
 def test_pooled_records_are_not_reused_while_autograd_holds_them(sharded):
-    """Training records come from a pool (``_records``): three forward passes of one shape
-    before one backward each keep their own record, and records reused in the next round give
+    """Training records come from a pool (``_saved_activations``): three forward passes of one
+    shape before one backward each keep their own record, and records reused in the next round give
     the same gradients as nn.GRU."""
-    from grukit.engines.fused import _records
+    from grukit.engines.fused import _saved_activations
 
-    _records.clear()
+    _saved_activations.clear()
     torch.manual_seed(3)
     gru = torch.nn.GRU(INPUT, HIDDEN, batch_first=True, dtype=torch.float64)
     weights = [gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0]
@@ -155,7 +155,8 @@ def test_pooled_records_are_not_reused_while_autograd_holds_them(sharded):
         )
         for got, want in zip(grads, expected, strict=True):
             torch.testing.assert_close(got, want, rtol=0, atol=1e-10)
-        assert _records.idle_bytes() > 0  # the backward freed them: the next round reuses them
+        # the backward freed them: the next round reuses them
+        assert _saved_activations.idle_bytes() > 0
     assert sharded and max(sharded) == 2  # the training passes ran on two shards
 
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from grukit.engines.fused import gru_layer
-from grukit.engines.fused import layer as fused_layer
+from grukit.engines.fused import _layer_weights, gru_layer
 
 
 def weights(hidden=8, inputs=3, seed=0):
@@ -32,18 +31,18 @@ def fresh(w, x, reset_after=True):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    fused_layer._PACKED.entries.clear()
+    _layer_weights.INFERENCE_PACKS.entries.clear()
     yield
-    fused_layer._PACKED.entries.clear()
+    _layer_weights.INFERENCE_PACKS.entries.clear()
 
 
 def test_repeated_inference_reuses_the_packing(monkeypatch):
     w, x = weights(), torch.randn(2, 5, 3)
     first = run(w, x)
     calls = []
-    original = fused_layer.pack_forward
+    original = _layer_weights.pack_forward
     monkeypatch.setattr(
-        fused_layer, "pack_forward", lambda *a: calls.append(1) or original(*a), raising=True
+        _layer_weights, "pack_forward", lambda *a: calls.append(1) or original(*a), raising=True
     )
     second = run(w, x)
     assert torch.equal(first, second)
@@ -77,17 +76,17 @@ def test_formulation_and_batch_shape_are_part_of_the_key():
 def test_the_cache_stays_small():
     x = torch.randn(1, 3, 3)
     alive = []  # freed tensors could give their addresses (part of the key) to the next ones
-    for seed in range(fused_layer._PACKED.size + 5):
+    for seed in range(_layer_weights.INFERENCE_PACKS.size + 5):
         alive.append(weights(seed=seed))
         run(alive[-1], x)
-    assert len(fused_layer._PACKED.entries) == fused_layer._PACKED.size
+    assert len(_layer_weights.INFERENCE_PACKS.entries) == _layer_weights.INFERENCE_PACKS.size
 
 
 def test_training_calls_do_not_fill_the_cache():
     w = [t.requires_grad_(True) for t in weights()]
     output, _ = gru_layer(torch.randn(2, 5, 3), None, *w, reset_after=True)
     output.sum().backward()
-    assert fused_layer._PACKED.entries == {}
+    assert _layer_weights.INFERENCE_PACKS.entries == {}
     assert np.isfinite(w[1].grad.numpy()).all()
 
 
@@ -98,9 +97,9 @@ def test_the_comparison_is_bitwise(before, monkeypatch):
     w[1].numpy()[0, 0] = before
     run(w, x)
     calls = []
-    original = fused_layer.pack_forward
+    original = _layer_weights.pack_forward
     monkeypatch.setattr(
-        fused_layer, "pack_forward", lambda *a: calls.append(1) or original(*a), raising=True
+        _layer_weights, "pack_forward", lambda *a: calls.append(1) or original(*a), raising=True
     )
     run(w, x)
     assert calls == []  # unchanged bits, NaN included: a hit

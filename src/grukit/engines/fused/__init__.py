@@ -1,65 +1,47 @@
 """The ``fused`` engine: compiled CPU kernels (numba) for GRU inference, training and streaming.
 
 - :func:`gru_layer`: one layer-direction (the engine contract of ``docs/architecture.md``),
-  differentiable through a hand-written backward (``torch.autograd.Function``).
+  differentiable through a hand-written backward (:class:`FusedGRUFunction`,
+  ``torch.autograd.Function``).
 - :class:`FusedStepper`: allocation-free single steps for streaming at small batch sizes.
+- :func:`unsupported_reason`: why a configuration cannot run here, or ``None``.
 - :func:`is_available`: whether numba can be imported.
 - :func:`release_memory`: free the work arrays and idle training records kept between calls.
 
 Layer norm, recurrent dropout and zoneout are not implemented here (``NotImplementedError``);
-the layer falls back to the ``torch`` engine for them.
+the layer falls back to the ``torch`` engine for them. The names load lazily (numba and the
+kernels on first use); without numba they come from ``_without_numba``: ``unsupported_reason``
+then says numba is missing, and ``gru_layer`` and ``FusedStepper`` raise ``NotImplementedError``.
 """
 
 from __future__ import annotations
 
-import importlib.util
+from typing import TYPE_CHECKING
 
-_AVAILABLE = importlib.util.find_spec("numba") is not None
+from grukit._lazy import lazy_exports
+from grukit.engines.fused import _availability  # standard library only: finds numba, no import
 
+if TYPE_CHECKING:  # what the names below are, for type checkers (nothing is imported at run time)
+    from grukit.engines.fused._availability import is_available as is_available
+    from grukit.engines.fused._memory import release_memory as release_memory
+    from grukit.engines.fused.layer import FusedGRUFunction as FusedGRUFunction
+    from grukit.engines.fused.layer import gru_layer as gru_layer
+    from grukit.engines.fused.layer import unsupported_reason as unsupported_reason
+    from grukit.engines.fused.stepper import FusedStepper as FusedStepper
 
-def is_available() -> bool:
-    """Whether the fused engine can run here (numba importable)."""
-    return _AVAILABLE
+_WITH_NUMBA = {
+    "FusedGRUFunction": "grukit.engines.fused.layer",
+    "FusedStepper": "grukit.engines.fused.stepper",
+    "gru_layer": "grukit.engines.fused.layer",
+    "unsupported_reason": "grukit.engines.fused.layer",
+}
+_WITHOUT_NUMBA = dict.fromkeys(_WITH_NUMBA, "grukit.engines.fused._without_numba")
 
-
-if is_available():
-    from grukit.engines.fused import _records, _scratch
-    from grukit.engines.fused.layer import FusedGRUFunction, gru_layer, unsupported_reason
-    from grukit.engines.fused.stepper import FusedStepper
-
-    def release_memory() -> None:
-        """Free what the fused engine keeps between calls to save page faults: the calling
-        thread's work arrays (up to 64 MB each) and the idle training-record buffers (up to
-        128 MB in all). Records still held by autograd return to the pool when it frees them."""
-        _scratch.clear()
-        _records.clear()
-
-else:  # pragma: no cover - exercised only without numba
-    FusedGRUFunction = None  # type: ignore[assignment]
-
-    def unsupported_reason(**_options: object) -> str | None:
-        """The fused engine needs numba."""
-        return "the fused engine needs numba, which is not installed"
-
-    def gru_layer(*_args: object, **_kwargs: object):  # type: ignore[no-redef]
-        """Unavailable: numba is not installed."""
-        raise NotImplementedError(unsupported_reason())
-
-    class FusedStepper:  # type: ignore[no-redef]
-        """Unavailable: numba is not installed."""
-
-        def __init__(self, *_args: object, **_kwargs: object) -> None:
-            raise NotImplementedError(unsupported_reason())
-
-    def release_memory() -> None:
-        """Nothing is kept without numba."""
-
-
-__all__ = [
-    "FusedGRUFunction",
-    "FusedStepper",
-    "gru_layer",
-    "is_available",
-    "release_memory",
-    "unsupported_reason",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        **(_WITH_NUMBA if _availability.is_available() else _WITHOUT_NUMBA),
+        "is_available": "grukit.engines.fused._availability",
+        "release_memory": "grukit.engines.fused._memory",
+    },
+)

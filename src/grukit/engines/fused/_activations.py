@@ -12,6 +12,9 @@ Relative error about 1e-7, i.e. a few float32 ulps. ``sigmoid(x) = 0.5 * tanh(0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
@@ -32,12 +35,12 @@ _B6 = _F(1.19825839466702e-06)
 _HALF = _F(0.5)
 
 
-def fast_tanh(x):  # pragma: no cover - replaced by the overload inside numba
+def fast_tanh(x: float) -> float:  # pragma: no cover - replaced by the overload inside numba
     """``tanh`` for use inside numba kernels (see module docstring)."""
     raise NotImplementedError("fast_tanh is only callable from numba-compiled code")
 
 
-def fast_sigmoid(x):  # pragma: no cover - replaced by the overload inside numba
+def fast_sigmoid(x: float) -> float:  # pragma: no cover - replaced by the overload inside numba
     """``sigmoid`` for use inside numba kernels (see module docstring)."""
     raise NotImplementedError("fast_sigmoid is only callable from numba-compiled code")
 
@@ -62,7 +65,7 @@ _tanh32_jit = njit(inline="always", fastmath=True, error_model="numpy")(_tanh32)
 
 
 @overload(fast_tanh, inline="always")
-def _fast_tanh_overload(x):
+def _fast_tanh_overload(x) -> Callable[[Any], Any] | None:
     if x == types.float32:
         return _tanh32
     if isinstance(x, types.Float):
@@ -71,7 +74,7 @@ def _fast_tanh_overload(x):
 
 
 @overload(fast_sigmoid, inline="always")
-def _fast_sigmoid_overload(x):
+def _fast_sigmoid_overload(x) -> Callable[[Any], Any] | None:
     if x == types.float32:
 
         def sigmoid32(x):

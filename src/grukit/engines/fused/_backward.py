@@ -30,6 +30,7 @@ nothing (their ``dG`` rows are zero). FTZ/DAZ is set for the whole call.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from grukit.engines.fused._panels import JIT_OPTIONS, ftz_enter, ftz_leave, gemm_rows, run_panels
@@ -37,9 +38,11 @@ from grukit.engines.fused._panels import JIT_OPTIONS, ftz_enter, ftz_leave, gemm
 
 @njit(**JIT_OPTIONS)
 def backward_sequence(
-    d_out, dh, saved, x, weights, table, split, table_x, zeros, lengths, reverse, reset_after,
-    d_x, dwh, dwi, db_i, db_h, scratch,
-):  # fmt: skip
+    d_out: np.ndarray, dh: np.ndarray, saved: np.ndarray, x: np.ndarray, weights: np.ndarray,
+    table: np.ndarray, split: int, table_x: np.ndarray, zeros: np.ndarray, lengths: np.ndarray,
+    reverse: bool, reset_after: bool, d_x: np.ndarray, dwh: np.ndarray, dwi: np.ndarray,
+    db_i: np.ndarray, db_h: np.ndarray, scratch: tuple[np.ndarray, ...],
+) -> None:  # fmt: skip
     """Backpropagate through the recurrence stored in ``saved`` (5, T, B, H).
 
     Parameters

@@ -32,6 +32,9 @@ L1) are read first at the next step: for H = 64 most of the 48 KiB of weights th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
@@ -50,9 +53,11 @@ __all__ = ["JIT_OPTIONS", "forward_sequence", "stream_step"]
 
 @njit(**JIT_OPTIONS)
 def forward_sequence(
-    x, h0, weights, table_i, table_a, table_b, bias_i, bias_a, zeros, lengths, reverse,
-    reset_after, gi, out, h, gh, q, saved,
-):  # fmt: skip
+    x: np.ndarray, h0: np.ndarray, weights: np.ndarray, table_i: np.ndarray,
+    table_a: np.ndarray, table_b: np.ndarray, bias_i: np.ndarray, bias_a: np.ndarray,
+    zeros: np.ndarray, lengths: np.ndarray, reverse: bool, reset_after: bool, gi: np.ndarray,
+    out: np.ndarray, h: np.ndarray, gh: np.ndarray, q: np.ndarray, saved: np.ndarray,
+) -> None:  # fmt: skip
     """Run a GRU layer over ``x`` (T, B, I) from ``h0`` (B, H), with FTZ/DAZ set.
 
     First ``gi`` (T, B, 3, Hv) = ``x @ W_ih^T + bias_i`` for all steps (table ``i``; ``bias_i``
@@ -85,9 +90,11 @@ def forward_sequence(
 
 @njit(**JIT_OPTIONS)
 def _recurrence(
-    gi, h0, weights, table_a, table_b, bias_a, zeros, lengths, reverse, reset_after,
-    out, h, gh, q, saved,
-):  # fmt: skip
+    gi: np.ndarray, h0: np.ndarray, weights: np.ndarray, table_a: np.ndarray,
+    table_b: np.ndarray, bias_a: np.ndarray, zeros: np.ndarray, lengths: np.ndarray,
+    reverse: bool, reset_after: bool, out: np.ndarray, h: np.ndarray, gh: np.ndarray,
+    q: np.ndarray, saved: np.ndarray,
+) -> None:  # fmt: skip
     """The time loop of :func:`forward_sequence` (``gi`` given)."""
     steps, rows = gi.shape[0], gi.shape[1]
     hidden = h0.shape[1]
@@ -172,12 +179,14 @@ META_SIZE = 16  # then the tables a and b (TABLE_WIDTH int64 per panel; offsets 
 BAD_X, BAD_H, BAD_OUT, NEW_BATCH = 1, 2, 3, 4
 
 
-def _floats(buf, like):  # pragma: no cover - replaced by the overload inside numba
+def _floats(
+    buf: np.ndarray, like: np.ndarray
+) -> np.ndarray:  # pragma: no cover - replaced by the overload inside numba
     raise NotImplementedError
 
 
 @overload(_floats, inline="always")
-def _floats_overload(buf, like):
+def _floats_overload(buf, like) -> Callable[..., Any] | None:
     if like.dtype == types.float32:
         return lambda buf, like: buf.view(np.float32)
     if like.dtype == types.float64:
@@ -185,12 +194,12 @@ def _floats_overload(buf, like):
     return None
 
 
-def _rows(array):  # pragma: no cover - replaced by the overload inside numba
+def _rows(array: np.ndarray) -> int:  # pragma: no cover - replaced by the overload inside numba
     raise NotImplementedError
 
 
 @overload(_rows, inline="always")
-def _rows_overload(array):
+def _rows_overload(array) -> Callable[..., Any] | None:
     """Rows of a 1-D (one row) or 2-D array, without a reshape (which would allocate)."""
     if isinstance(array, types.Array) and array.ndim == 1:
         return lambda array: 1
@@ -199,23 +208,25 @@ def _rows_overload(array):
     return None
 
 
-def _cols(array):  # pragma: no cover - replaced by the overload inside numba
+def _cols(array: np.ndarray) -> int:  # pragma: no cover - replaced by the overload inside numba
     raise NotImplementedError
 
 
 @overload(_cols, inline="always")
-def _cols_overload(array):
+def _cols_overload(array) -> Callable[..., Any] | None:
     if isinstance(array, types.Array) and array.ndim in (1, 2):
         return lambda array: array.shape[array.ndim - 1]
     return None
 
 
-def _at(array, row, col):  # pragma: no cover - replaced by the overload inside numba
+def _at(
+    array: np.ndarray, row: int, col: int
+) -> float:  # pragma: no cover - replaced by the overload inside numba
     raise NotImplementedError
 
 
 @overload(_at, inline="always")
-def _at_overload(array, row, col):
+def _at_overload(array, row, col) -> Callable[..., Any] | None:
     """``array[col]`` (1-D) or ``array[row, col]`` (2-D)."""
     if isinstance(array, types.Array) and array.ndim == 1:
         return lambda array, row, col: array[col]
@@ -224,21 +235,23 @@ def _at_overload(array, row, col):
     return None
 
 
-def _put(array, row, col, value):  # pragma: no cover - replaced by the overload inside numba
+def _put(
+    array: np.ndarray, row: int, col: int, value: float
+) -> None:  # pragma: no cover - replaced by the overload inside numba
     raise NotImplementedError
 
 
 @overload(_put, inline="always")
-def _put_overload(array, row, col, value):
+def _put_overload(array, row, col, value) -> Callable[..., Any] | None:
     if isinstance(array, types.Array) and array.ndim == 1:
 
-        def put1(array, row, col, value):
+        def put1(array, row, col, value) -> None:
             array[col] = value
 
         return put1
     if isinstance(array, types.Array) and array.ndim == 2:
 
-        def put2(array, row, col, value):
+        def put2(array, row, col, value) -> None:
             array[row, col] = value
 
         return put2
@@ -246,7 +259,7 @@ def _put_overload(array, row, col, value):
 
 
 @njit(**JIT_OPTIONS)
-def stream_step(x, h, out, buf):
+def stream_step(x: np.ndarray, h: np.ndarray, out: np.ndarray, buf: np.ndarray) -> int:
     """One step ``out = GRU(x, h)`` for x (I,) or (B, I), h and out (H,) or (B, H).
 
     ``out`` may be ``h``. Returns 0, or a non-zero code when a shape does not match (``BAD_X``,
@@ -323,14 +336,14 @@ def stream_step(x, h, out, buf):
 
 
 @njit(**JIT_OPTIONS)
-def stream_step_inplace(x, h, buf):
+def stream_step_inplace(x: np.ndarray, h: np.ndarray, buf: np.ndarray) -> int:
     """``stream_step(x, h, h, buf)`` with one argument less to dispatch."""
     return stream_step(x, h, h, buf)
 
 
 # ----------------------------------------------------------------------------- weight snapshots
 @njit(**JIT_OPTIONS)
-def _bytes_equal(snapshot, at, array):
+def _bytes_equal(snapshot: np.ndarray, at: int, array: np.ndarray) -> bool:
     """Whether the bytes of the C-contiguous ``array`` equal ``snapshot[at : at + n]`` (both
     read as uint32 words: float32 and float64 arrays are whole words)."""
     data = array.reshape(array.size).view(np.uint32)
@@ -344,7 +357,13 @@ def _bytes_equal(snapshot, at, array):
 
 
 @njit(**JIT_OPTIONS)
-def same_bytes(snapshot, weight_ih, weight_hh, bias_ih, bias_hh):
+def same_bytes(
+    snapshot: np.ndarray,
+    weight_ih: np.ndarray,
+    weight_hh: np.ndarray,
+    bias_ih: np.ndarray,
+    bias_hh: np.ndarray,
+) -> bool:
     """Whether the four C-contiguous arrays, byte for byte and in this order, are ``snapshot``
     (their bytes as uint32 words). Empty arrays stand for absent biases. One call instead of
     four ``np.array_equal`` (2-4 us each); bitwise, so ``-0.0`` differs from ``0.0`` and a NaN

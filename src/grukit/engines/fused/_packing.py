@@ -10,21 +10,29 @@ the weights are re-read at every call.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
 from grukit.engines.fused._panels import JIT_OPTIONS, VECTOR_BYTES, VECTOR_SIZES
 
 ALIGN = 64  # bytes; every panel starts on a cache line when the buffer does
 
+#: ``(M (kc, n), k0, col)``: output columns ``col .. col + n`` of ``a[:, k0:k0 + kc] @ M``
+Group: TypeAlias = tuple[np.ndarray, int, int]
+#: per product, per group ``(kc, n, k0, col)``: what a packing's layout depends on
+_Shapes: TypeAlias = tuple[tuple[tuple[int, int, int, int], ...], ...]
 
-def lanes(dtype) -> int:
+
+def lanes(dtype: npt.DTypeLike) -> int:
     """Elements per SIMD vector for a NumPy float dtype."""
     return VECTOR_BYTES // np.dtype(dtype).itemsize
 
 
-def padded(n: int, dtype) -> int:
+def padded(n: int, dtype: npt.DTypeLike) -> int:
     """``n`` rounded up to whole vectors."""
     width = lanes(dtype)
     return -(-n // width) * width
@@ -36,7 +44,7 @@ def nvmax_for(rows: int) -> int:
     return VECTOR_SIZES[-1] if rows == 1 else 4
 
 
-def fit(count: int, limit: int, sizes) -> int:
+def fit(count: int, limit: int, sizes: Sequence[int]) -> int:
     """The largest of ``sizes`` not above ``count`` or ``limit`` (``sizes`` start at 1)."""
     best = 1
     for size in sizes:
@@ -45,7 +53,7 @@ def fit(count: int, limit: int, sizes) -> int:
     return best
 
 
-def aligned_empty(count: int, dtype, *, zero: bool = False) -> np.ndarray:
+def aligned_empty(count: int, dtype: npt.DTypeLike, *, zero: bool = False) -> np.ndarray:
     """A 1-D array of ``count`` elements whose data starts on a 64-byte boundary."""
     dtype = np.dtype(dtype)
     raw = (np.zeros if zero else np.empty)(count * dtype.itemsize + ALIGN, np.uint8)
@@ -54,7 +62,7 @@ def aligned_empty(count: int, dtype, *, zero: bool = False) -> np.ndarray:
 
 
 @njit(**JIT_OPTIONS)
-def _fill(matrix, dst, fills):
+def _fill(matrix: np.ndarray, dst: np.ndarray, fills: np.ndarray) -> None:
     """For each ``(w_off, first, width)`` row of ``fills``: ``dst[w_off + k * width + jj] =
     matrix[k, first + jj]`` (0 past its last column)."""
     kc, n = matrix.shape
@@ -68,7 +76,7 @@ def _fill(matrix, dst, fills):
 
 
 @njit(**JIT_OPTIONS)
-def _fill_transposed(source, dst, fills):
+def _fill_transposed(source: np.ndarray, dst: np.ndarray, fills: np.ndarray) -> None:
     """As :func:`_fill` for ``matrix = source.T``: ``dst[...] = source[first + jj, k]``."""
     n, kc = source.shape
     for f in range(fills.shape[0]):
@@ -85,13 +93,19 @@ def _fill_transposed(source, dst, fills):
 
 
 @functools.lru_cache(maxsize=256)
-def _plan(shapes, width: int, nvmaxes):
+def _plan(
+    shapes: _Shapes, width: int, nvmaxes: tuple[int, ...]
+) -> tuple[list[np.ndarray], list[list[np.ndarray]], int]:
     """Tables and fill lists for ``shapes`` (per product, per group ``(kc, n, k0, col)``)."""
-    tables, fills, offset = [], [], 0
+    tables: list[np.ndarray] = []
+    fills: list[list[np.ndarray]] = []
+    offset = 0
     for groups, nvmax in zip(shapes, nvmaxes, strict=True):
-        table, group_fills = [], []
+        table: list[int] = []
+        group_fills: list[np.ndarray] = []
         for kc, n, k0, col in groups:
-            vectors, start, rows = -(-n // width), 0, []
+            vectors, start = -(-n // width), 0
+            rows: list[tuple[int, int, int]] = []
             while start < vectors:
                 nv = fit(vectors - start, nvmax, VECTOR_SIZES)
                 table += [offset, k0, kc, col + start * width, nv]
@@ -104,7 +118,9 @@ def _plan(shapes, width: int, nvmaxes):
     return tables, fills, offset
 
 
-def pack_tables(group_lists, dtype, nvmax):
+def pack_tables(
+    group_lists: Sequence[Sequence[Group]], dtype: npt.DTypeLike, nvmax: int | Sequence[int]
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """Pack several products into one aligned weight buffer: ``(weights, [table, ...])``.
 
     Each entry of ``group_lists`` is a list of groups ``(M (kc, n), k0, col)``: ``M`` holds the
@@ -114,13 +130,12 @@ def pack_tables(group_lists, dtype, nvmax):
     filled by a transposing copy. The tables are cached per shape: do not modify them.
     """
     dtype = np.dtype(dtype)
-    if isinstance(nvmax, int):
-        nvmax = [nvmax] * len(group_lists)
+    nvmaxes = [nvmax] * len(group_lists) if isinstance(nvmax, int) else nvmax
     shapes = tuple(
         tuple((m.shape[0], m.shape[1], int(k0), int(col)) for m, k0, col in groups)
         for groups in group_lists
     )
-    tables, fills, total = _plan(shapes, lanes(dtype), tuple(nvmax))
+    tables, fills, total = _plan(shapes, lanes(dtype), tuple(nvmaxes))
     weights = aligned_empty(max(total, 1), dtype)
     for groups, group_fills in zip(group_lists, fills, strict=True):
         for (matrix, _, _), rows in zip(groups, group_fills, strict=True):
@@ -131,7 +146,9 @@ def pack_tables(group_lists, dtype, nvmax):
     return weights, tables
 
 
-def gate_groups(matrix, gates: int, k0: int, col0: int, hidden: int, dtype):
+def gate_groups(
+    matrix: np.ndarray, gates: int, k0: int, col0: int, hidden: int, dtype: npt.DTypeLike
+) -> list[Group]:
     """Groups for ``gates`` consecutive gate blocks of ``matrix`` (kc, gates * H) whose outputs
     start every ``Hv`` columns from ``col0``: one group when ``H`` fills whole vectors (no
     padding between blocks; ``matrix`` is then used as given, e.g. a transposed view)."""

@@ -23,11 +23,23 @@ padded to whole vectors and split into panels of at most ``nvmax`` vectors (``_p
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeAlias, TypedDict, cast
+
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
+import numpy as np
 from numba import njit, types
 from numba.core import cgutils
+from numba.core.typing.templates import Signature
 from numba.extending import intrinsic, overload
+
+#: an LLVM IR value (llvmlite has no type information)
+Value: TypeAlias = Any
+#: per row, per vector: the accumulators of one (rows, nv) case
+Accumulators: TypeAlias = list[list[Value]]
+#: what an intrinsic's typing function returns: the signature and the IR generator
+Typed: TypeAlias = tuple[Signature, Callable[[Any, Any, Signature, Sequence[Value]], Value]]
 
 VECTOR_BYTES = 64 if "avx512f" in llvm.get_host_cpu_features().flatten() else 32
 ROW_SIZES = (1, 2, 4)  # rows of ``a`` per kernel call
@@ -35,7 +47,18 @@ VECTOR_SIZES = (1, 2, 4, 6)  # vectors per panel (fewer cases: a smaller kernel 
 MAX_ROWS, MAX_VECTORS = ROW_SIZES[-1], VECTOR_SIZES[-1]
 TABLE_WIDTH = 5
 
-JIT_OPTIONS = {
+
+class JitOptions(TypedDict):
+    """The options every kernel is compiled with (typed, so that ``njit(**JIT_OPTIONS)`` is)."""
+
+    fastmath: bool
+    boundscheck: bool
+    error_model: Literal["python", "numpy"]
+    cache: bool
+    nogil: bool
+
+
+JIT_OPTIONS: JitOptions = {
     "fastmath": True,
     "boundscheck": False,
     "error_model": "numpy",  # no ZeroDivisionError branch: lets the gate loops vectorise
@@ -45,24 +68,28 @@ JIT_OPTIONS = {
 
 
 @njit(inline="always")
-def _fit_rows(count):
+def _fit_rows(count: int) -> int:
     return 4 if count >= 4 else (2 if count >= 2 else 1)
 
 
 @njit(inline="always")
-def _fit_vectors(count, limit):
+def _fit_vectors(count: int, limit: int) -> int:
     count = min(count, limit)
     return 6 if count >= 6 else (4 if count >= 4 else (2 if count >= 2 else 1))
 
 
-def _emit_loop(builder, fma, vty, vload, rows, nv, unroll, a_rows, ldk, w_base, ldw, kc, init):
+def _emit_loop(
+    builder: Any, fma: Value, vty: Any, vload: Callable[[Value], Value], rows: int, nv: int,
+    unroll: int, a_rows: list[Value], ldk: Value, w_base: Value, ldw: Value, kc: Value,
+    init: Accumulators,
+) -> Accumulators:  # fmt: skip
     """Emit the ``k`` loops of one (rows, nv) case; return the final accumulators."""
     i64, i32 = ir.IntType(64), ir.IntType(32)
     undef = ir.Constant(vty, ir.Undefined)
     zero_mask = ir.Constant(ir.VectorType(i32, vty.count), [0] * vty.count)
     zero_vec = ir.Constant(vty, [0.0] * vty.count)
 
-    def body(k, acc):
+    def body(k: Value, acc: Accumulators) -> Accumulators:
         wrow = builder.add(w_base, builder.mul(k, ldw))
         wv = [vload(builder.add(wrow, ir.Constant(i64, v * vty.count))) for v in range(nv)]
         out = []
@@ -74,7 +101,9 @@ def _emit_loop(builder, fma, vty, vload, rows, nv, unroll, a_rows, ldk, w_base, 
             out.append([builder.call(fma, [bcast, wv[v], acc[r][v]]) for v in range(nv)])
         return out
 
-    def loop(start, stop, step, acc_sets, name):
+    def loop(
+        start: Value, stop: Value, step: int, acc_sets: list[Accumulators], name: str
+    ) -> list[Accumulators]:
         """``for k in range(start, stop, step)`` carrying ``acc_sets``; returns their exit."""
         before = builder.basic_block
         head = builder.append_basic_block(name)
@@ -98,11 +127,11 @@ def _emit_loop(builder, fma, vty, vload, rows, nv, unroll, a_rows, ldk, w_base, 
                     phis[s][r][v].add_incoming(new[s][r][v], end)
         builder.cbranch(builder.icmp_signed("<", k_next, stop), head, after)
         builder.position_at_end(after)
-        result = []
+        result: list[Accumulators] = []
         for s, acc in enumerate(acc_sets):
             result.append([])
             for r in range(rows):
-                row = []
+                row: list[Value] = []
                 for v in range(nv):
                     phi = builder.phi(vty)
                     phi.add_incoming(acc[r][v], before)
@@ -124,9 +153,25 @@ def _emit_loop(builder, fma, vty, vload, rows, nv, unroll, a_rows, ldk, w_base, 
 
 
 @intrinsic
-def panel_kernel(
-    typingctx, rows, nv, a, a_off, lda, ldk, w, w_off, ldw, kc, c, c_off, ldc, out, o_off, ldo
-):
+def _panel_kernel(
+    typingctx: Any,
+    rows: types.Type,
+    nv: types.Type,
+    a: types.Array,
+    a_off: types.Type,
+    lda: types.Type,
+    ldk: types.Type,
+    w: types.Array,
+    w_off: types.Type,
+    ldw: types.Type,
+    kc: types.Type,
+    c: types.Array,
+    c_off: types.Type,
+    ldc: types.Type,
+    out: types.Array,
+    o_off: types.Type,
+    ldo: types.Type,
+) -> Typed | None:
     """``out[o_off + r*ldo + j] = c[c_off + r*ldc + j] + sum_k a[a_off + r*lda + k*ldk] *
     w[w_off + k*ldw + j]`` for r < rows, j < nv * lanes, k < kc; ``rows`` one of
     ``ROW_SIZES`` and ``nv`` one of ``VECTOR_SIZES`` (any other pair does nothing).
@@ -147,14 +192,14 @@ def panel_kernel(
         rows, nv, a, a_off, lda, ldk, w, w_off, ldw, kc, c, c_off, ldc, out, o_off, ldo
     )
 
-    def codegen(context, builder, signature, args):
+    def codegen(context: Any, builder: Any, signature: Signature, args: Sequence[Value]) -> Value:
         i64 = ir.IntType(64)
         argtypes = signature.args
 
-        def as_i64(index):
+        def as_i64(index: int) -> Value:
             return context.cast(builder, args[index], argtypes[index], types.int64)
 
-        def data(index):
+        def data(index: int) -> Value:
             return context.make_array(argtypes[index])(context, builder, args[index]).data
 
         ftype = context.get_value_type(a.dtype)
@@ -170,8 +215,8 @@ def panel_kernel(
         w_off_v, ldw_v, kc_v = as_i64(7), as_i64(8), as_i64(9)
         c_off_v, ldc_v, o_off_v, ldo_v = as_i64(11), as_i64(12), as_i64(14), as_i64(15)
 
-        def vload_from(ptr):
-            def vload(index):
+        def vload_from(ptr: Value) -> Callable[[Value], Value]:
+            def vload(index: Value) -> Value:
                 address = builder.bitcast(builder.gep(ptr, [index]), vty.as_pointer())
                 return builder.load(address, align=1)
 
@@ -185,7 +230,10 @@ def panel_kernel(
                 case = builder.append_basic_block(f"panel.r{rows_c}v{nv_c}")
                 switch.add_case(ir.Constant(i64, rows_c * 8 + nv_c), case)
                 builder.position_at_end(case)
-                c_load, o_rows, a_rows, init = vload_from(c_p), [], [], []
+                c_load = vload_from(c_p)
+                o_rows: list[Value] = []
+                a_rows: list[Value] = []
+                init: Accumulators = []
                 for r in range(rows_c):
                     r_c = ir.Constant(i64, r)
                     row_c = builder.add(c_off_v, builder.mul(ldc_v, r_c))
@@ -214,12 +262,21 @@ def panel_kernel(
     return sig, codegen
 
 
+#: how compiled code calls :func:`_panel_kernel` (numba supplies ``typingctx``):
+#: ``panel_kernel(rows, nv, a, a_off, lda, ldk, w, w_off, ldw, kc, c, c_off, ldc, out, o_off,
+#: ldo)``
+panel_kernel = cast(
+    "Callable[[int, int, np.ndarray, int, int, int, np.ndarray, int, int, int, np.ndarray, int, "
+    "int, np.ndarray, int, int], None]",
+    _panel_kernel,
+)
+
 _X86 = llvm.get_process_triple().startswith(("x86_64", "amd64"))
 _FTZ_DAZ = 0x8040  # MXCSR bits: flush-to-zero (15) and denormals-are-zero (6)
 
 
 @intrinsic
-def ftz_enter(typingctx):
+def _ftz_enter(typingctx: Any) -> Typed:
     """Set FTZ and DAZ on this thread; return the previous MXCSR (0 where there is none).
 
     Inside numba this costs nanoseconds (``stmxcsr``/``ldmxcsr``), against about 1-5 us for
@@ -229,7 +286,7 @@ def ftz_enter(typingctx):
     """
     sig = types.int32()
 
-    def codegen(context, builder, signature, args):
+    def codegen(context: Any, builder: Any, signature: Signature, args: Sequence[Value]) -> Value:
         i32 = ir.IntType(32)
         if not _X86:
             return ir.Constant(i32, 0)
@@ -247,13 +304,13 @@ def ftz_enter(typingctx):
 
 
 @intrinsic
-def ftz_leave(typingctx, previous):
+def _ftz_leave(typingctx: Any, previous: types.Type) -> Typed | None:
     """Restore the MXCSR value returned by :func:`ftz_enter`."""
     if previous != types.int32:
         return None
     sig = types.void(previous)
 
-    def codegen(context, builder, signature, args):
+    def codegen(context: Any, builder: Any, signature: Signature, args: Sequence[Value]) -> Value:
         if _X86:
             i32 = ir.IntType(32)
             fnty = ir.FunctionType(ir.VoidType(), [i32.as_pointer()])
@@ -266,20 +323,26 @@ def ftz_leave(typingctx, previous):
     return sig, codegen
 
 
-def _lanes(array):  # pragma: no cover - replaced by the overload inside numba
+#: ``ftz_enter() -> int32`` and ``ftz_leave(previous)`` in compiled code (numba supplies
+#: ``typingctx``); see :func:`_ftz_enter` and :func:`_ftz_leave`
+ftz_enter = cast("Callable[[], int]", _ftz_enter)
+ftz_leave = cast("Callable[[int], None]", _ftz_leave)
+
+
+def _lanes(array: np.ndarray) -> int:  # pragma: no cover - replaced by the overload inside numba
     raise NotImplementedError
 
 
 @overload(_lanes, inline="always")
-def _lanes_overload(array):
+def _lanes_overload(array) -> Callable[[np.ndarray], int]:
     width = VECTOR_BYTES // array.dtype.bitwidth * 8
     return lambda array: width
 
 
-def _signatures(kind: str):
+def _signatures(kind: str) -> list[Signature]:
     """Explicit signatures (float32 and float64, all integers int64): compiled once each, so
     that calls with constant arguments do not compile literal-typed copies of the kernel."""
-    out = []
+    out: list[Signature] = []
     for dtype in (types.float32, types.float64):
         arr, i, table = types.Array(dtype, 1, "C"), types.int64, types.Array(types.int64, 1, "C")
         if kind == "gemm":
@@ -293,8 +356,10 @@ def _signatures(kind: str):
 
 @njit(_signatures("gemm"), **JIT_OPTIONS)
 def gemm_rows(
-    a, a_off, lda, ldk, rows, w, w_off, ldw, kc, cols, c, c_off, ldc, out, o_off, ldo, nvmax
-):  # fmt: skip
+    a: np.ndarray, a_off: int, lda: int, ldk: int, rows: int, w: np.ndarray, w_off: int, ldw: int,
+    kc: int, cols: int, c: np.ndarray, c_off: int, ldc: int, out: np.ndarray, o_off: int,
+    ldo: int, nvmax: int,
+) -> None:  # fmt: skip
     """``out[r, j] = c[r, j] + sum_k a[a_off + r*lda + k*ldk] * w[w_off + k*ldw + j]`` for
     r < rows, j < cols (a whole number of vectors), k < kc, with a plain row-major ``w``.
 
@@ -320,7 +385,11 @@ def gemm_rows(
 
 
 @njit(_signatures("panels"), **JIT_OPTIONS)
-def run_panels(a, a_off, lda, rows, w, table, first, stop, c, c_off, ldc, out, o_off, ldo, flip):
+def run_panels(
+    a: np.ndarray, a_off: int, lda: int, rows: int, w: np.ndarray, table: np.ndarray, first: int,
+    stop: int, c: np.ndarray, c_off: int, ldc: int, out: np.ndarray, o_off: int, ldo: int,
+    flip: bool,
+) -> None:  # fmt: skip
     """``out[r] = c[r] + a[r] @ M`` for r < rows over the panels ``first .. stop - 1`` of
     ``table`` (see the module docstring); ``flip`` runs them in the opposite order.
 

@@ -15,12 +15,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from grukit.engines.fused.layer import _PACKED, run_forward
+from grukit.engines.fused._layer_weights import INFERENCE_PACKS, LayerTensors
+from grukit.engines.fused.layer import run_forward
 from grukit.runtime.threads import apply_env_threads
 
 
 def infer_stack(
-    x_tm: Tensor, h0: Tensor | None, layers: list[tuple], reset_after: bool
+    x_tm: Tensor, h0: Tensor | None, layers: list[LayerTensors], reset_after: bool
 ) -> tuple[Tensor, Tensor]:
     """Run the stack over ``x_tm`` (T, B, I); returns ``(output (T, B, H), h_n (L, B, H))``.
 
@@ -41,9 +42,10 @@ def infer_stack(
     else:
         h0_np = h0.detach().contiguous().numpy()
     lengths = np.full(batch, steps, np.int64)
-    layer_input, output = x_np, None
+    layer_input: np.ndarray = x_np
+    output: Tensor | None = None
     for layer, tensors in enumerate(layers):
-        packed = _PACKED.get(tensors, reset_after, batch)
+        packed = INFERENCE_PACKS.get(tensors, reset_after, batch)
         output = torch.empty(steps, batch, hidden, dtype=dtype)
         out_np = output.numpy()
         run_forward(
@@ -51,4 +53,5 @@ def infer_stack(
             h_np[layer], False,
         )  # fmt: skip
         layer_input = out_np
+    assert output is not None  # a stack has at least one layer
     return output, h_n

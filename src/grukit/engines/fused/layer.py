@@ -2,8 +2,9 @@
 
 Forward: ONE numba call (``_kernels.forward_sequence``) computes the input projection of all
 steps and runs the recurrence, with the weights packed into register-blocked panels
-(``_panels``, ``_packing``) at each call. When a gradient is needed it also keeps
-``h_prev, r, z, n, a`` per step (5 T B H floats); the backward is ONE numba call
+(``_layer_weights``) at each call (inference: reused while they are bitwise unchanged). When a
+gradient is needed it also keeps ``h_prev, r, z, n, a`` per step (5 T B H floats, from the pool
+of ``_saved_activations``); the backward is ONE numba call
 (``_backward.backward_sequence``) that produces ``d_x``, ``d_h0`` and every weight and bias
 gradient. No BLAS or PyTorch GEMM runs inside. Both kernels set FTZ/DAZ on their own thread for
 their duration (``_panels.ftz_enter``), so vanishing gradients never reach the slow subnormal
@@ -13,6 +14,8 @@ path; the floating-point environment is restored on return.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,12 +25,14 @@ from torch.autograd.function import once_differentiable
 from grukit.engines.fused import (
     _backward,
     _kernels,
+    _layer_weights,
     _packing,
-    _panels,
-    _records,
-    _scratch,
-    _shards,
+    _row_parallel,
+    _saved_activations,
+    _workspace,
 )
+from grukit.engines.fused._layer_weights import ForwardPack, LayerTensors
+from grukit.engines.fused._row_parallel import Shards
 from grukit.runtime.threads import apply_env_threads
 
 SUPPORTED_DTYPES = (torch.float32, torch.float64)
@@ -50,171 +55,48 @@ def unsupported_reason(
     return None
 
 
-def pack_forward(weight_ih, weight_hh, bias_ih, bias_hh, reset_after: bool, rows: int):
-    """The operands of ``_kernels.forward_sequence``, packed for ``rows`` rows per step.
-
-    Returns ``(weights, table_i, table_a, table_b, bias_i, bias_a, zeros)``. Table ``i`` is
-    ``W_ih^T`` (I, 3H) into the gate blocks r, z, n (``bias_i`` = ``b_ih`` + ``b_hh[:2H]``, and
-    ``b_hn`` too for reset_before). reset_after: table ``a`` is ``W_hh^T`` (H, 3H) into r, z, n
-    with ``bias_a = [0, 0, b_hn]``, table ``b`` empty; reset_before: ``a`` is ``W_h[rz]^T``
-    into r, z (``bias_a = 0``) and ``b`` is ``W_hn^T`` into the n block. Arguments: tensors
-    (biases may be None).
-    """
-    w_ih, w_hh = weight_ih.detach().numpy(), weight_hh.detach().numpy()
-    hidden = w_hh.shape[1]
-    dtype = w_hh.dtype
-    hv = _packing.padded(hidden, dtype)
-    groups = [_packing.gate_groups(w_ih.T, 3, 0, 0, hidden, dtype)]
-    if reset_after:
-        groups += [_packing.gate_groups(w_hh.T, 3, 0, 0, hidden, dtype), []]
-    else:
-        groups += [
-            _packing.gate_groups(w_hh[: 2 * hidden].T, 2, 0, 0, hidden, dtype),
-            [(w_hh[2 * hidden :].T, 0, 2 * hv)],
-        ]
-    nvmax = [4, _packing.nvmax_for(rows), _packing.nvmax_for(rows)]
-    weights, (table_i, table_a, table_b) = _packing.pack_tables(groups, dtype, nvmax)
-    bias_i, bias_a = np.zeros((3, hv), dtype), np.zeros((3, hv), dtype)
-    if bias_ih is not None:
-        bias_i[:, :hidden] = bias_ih.detach().numpy().reshape(3, hidden)
-    if bias_hh is not None:
-        b_hh = bias_hh.detach().numpy().reshape(3, hidden)
-        bias_i[:2, :hidden] += b_hh[:2]
-        if reset_after:
-            bias_a[2, :hidden] = b_hh[2]
-        else:
-            bias_i[2, :hidden] += b_hh[2]
-    zeros = np.zeros(3 * hv, dtype)
-    return weights, table_i, table_a, table_b, bias_i.ravel(), bias_a.ravel(), zeros
-
-
-class _PackCache:
-    """Packed forward operands of recent inference calls, reused only for bit-identical weights.
-
-    Re-packing costs 16-37 us per call (H = 32-128), as much as the whole recurrence of a short
-    sequence. A hit needs the same tensors (data pointers), shapes and options, and weights that
-    are *bitwise equal* to the copy kept at packing time (one numba pass, ``same_bytes``: about
-    1 us at H = 32, 4 us at H = 128): version counters alone would miss in-place edits through
-    ``.data`` or a NumPy view.
-    """
-
-    def __init__(self, size: int = 16) -> None:
-        self.size = size
-        self.entries: dict[tuple, tuple[np.ndarray, tuple]] = {}
-
-    def get(self, tensors, reset_after: bool, rows: int):
-        arrays = [None if t is None else t.detach().numpy() for t in tensors]
-        key = (
-            tuple(None if t is None else (t.data_ptr(), tuple(t.shape)) for t in tensors),
-            arrays[1].dtype,
-            reset_after,
-            _packing.nvmax_for(rows),
-        )
-        entry = self.entries.get(key)
-        if entry is not None and _unchanged(entry[0], arrays):
-            return entry[1]
-        packed = pack_forward(*tensors, reset_after, rows)
-        if len(self.entries) >= self.size:
-            self.entries.pop(next(iter(self.entries)))
-        self.entries[key] = (_snapshot(arrays), packed)
-        return packed
-
-
-_NO_BIAS = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0)}
-
-
-def _snapshot(arrays) -> np.ndarray:
-    """The arrays' bytes, in order, as one uint32 array (absent biases skipped)."""
-    words = [np.ascontiguousarray(a).reshape(-1).view(np.uint32) for a in arrays if a is not None]
-    return np.concatenate(words)
-
-
-def _unchanged(snapshot: np.ndarray, arrays) -> bool:
-    """Whether ``arrays`` (weight_ih, weight_hh, bias_ih or None, bias_hh or None) are,
-    bitwise, the ones ``snapshot`` was taken of."""
-    empty = _NO_BIAS.get(arrays[1].dtype)
-    if empty is not None and all(
-        a is None or (a.flags.c_contiguous and a.dtype is empty.dtype) for a in arrays
-    ):
-        return _kernels.same_bytes(snapshot, *[empty if a is None else a for a in arrays])
-    return np.array_equal(snapshot, _snapshot(arrays))
-
-
-_PACKED = _PackCache()
-
-
-def _gate_rows(weight: np.ndarray, gates: int, hv: int) -> np.ndarray:
-    """``weight`` (gates * H, K) with each gate's rows padded to ``hv`` (zero rows)."""
-    hidden = weight.shape[0] // gates
-    if hv == hidden:
-        return weight
-    padded = np.zeros((gates, hv, weight.shape[1]), weight.dtype)
-    padded[:, :hidden] = weight.reshape(gates, hidden, -1)
-    return padded.reshape(gates * hv, -1)
-
-
-def pack_backward(weight_ih: Tensor, weight_hh: Tensor, reset_after: bool, rows: int):
-    """The operands of ``_backward.backward_sequence``: ``(weights, table, split, table_x,
-    zeros)`` (products with K in padded gate blocks, see there)."""
-    w_ih, w_hh = weight_ih.detach().numpy(), weight_hh.detach().numpy()
-    hidden = w_hh.shape[1]
-    dtype = w_hh.dtype
-    hv = _packing.padded(hidden, dtype)
-    if reset_after:
-        groups = [[(_gate_rows(w_hh, 3, hv), 0, 0)], []]
-    else:
-        groups = [[(w_hh[2 * hidden :], 0, 0)], [(_gate_rows(w_hh[: 2 * hidden], 2, hv), 0, 0)]]
-    groups.append([(_gate_rows(w_ih, 3, hv), 0, 0)])
-    weights, tables = _packing.pack_tables(groups, dtype, _packing.nvmax_for(rows))
-    split = tables[0].size // _panels.TABLE_WIDTH
-    width = max(hv, _packing.padded(w_ih.shape[1], dtype))
-    return weights, np.concatenate(tables[:2]), split, tables[2], np.zeros(width, dtype)
-
-
-def folded_input_bias(
-    bias_ih: Tensor | None, bias_hh: Tensor | None, hidden: int, reset_after: bool, like: Tensor
-) -> Tensor:
-    """The bias added to ``x W_ih^T``: ``b_ih + [b_hr, b_hz, 0 or b_hn]`` (3H,), detached."""
-    bias = torch.zeros(3 * hidden, dtype=like.dtype)
-    if bias_ih is not None:
-        bias += bias_ih.detach()
-    if bias_hh is not None:
-        folded = bias_hh.detach() if not reset_after else bias_hh.detach()[: 2 * hidden]
-        bias[: folded.shape[0]] += folded
-    return bias
-
-
-def run_forward(x, h0, packed, lengths, reverse, reset_after, out, h, store):
+def run_forward(
+    x: np.ndarray,
+    h0: np.ndarray,
+    packed: ForwardPack,
+    lengths: np.ndarray,
+    reverse: bool,
+    reset_after: bool,
+    out: np.ndarray,
+    h: np.ndarray,
+    store: bool,
+) -> tuple[Shards, list[np.ndarray]]:
     """``_kernels.forward_sequence`` over NumPy arrays, the batch split into row shards that run
-    on parallel threads (``_shards``). ``x`` (T, B, I), ``h0`` (B, H) in; ``out`` (T, B, H) and
-    ``h`` (B, H) written. Returns ``(shards, saved)``: the row ranges and, per shard, its
-    ``h_prev, r, z, n, a`` record (5, T, rows, H) (``store``) or (5, 0, rows, H)."""
+    on parallel threads (``_row_parallel``). ``x`` (T, B, I), ``h0`` (B, H) in; ``out``
+    (T, B, H) and ``h`` (B, H) written. Returns ``(shards, saved)``: the row ranges and, per
+    shard, its ``h_prev, r, z, n, a`` record (5, T, rows, H) (``store``) or (5, 0, rows, H)."""
     steps, batch, inputs = x.shape
     hidden = h.shape[1]
     dtype = out.dtype
     hv = packed[-1].shape[0] // 3
     record = 5 * steps * batch * hidden * dtype.itemsize if store else 0
-    shards = _shards.row_shards(batch, steps * 3 * hidden * (hidden + inputs), record)
+    shards = _row_parallel.row_shards(batch, steps * 3 * hidden * (hidden + inputs), record)
 
     # every array is prepared here, on the calling thread, and the large ones are reused
-    # between calls (``_scratch``): fresh pages fault on first touch, slowly on a VM
+    # between calls (``_workspace``): fresh pages fault on first touch, slowly on a VM
     operands = []
     for index, (start, stop) in enumerate(shards):
         rows = stop - start
         whole = rows == batch
-        q = _scratch.scratch("q", index, (rows, hidden), dtype)
+        q = _workspace.array("q", index, (rows, hidden), dtype)
         q.fill(0)
         operands.append(
             (
-                x if whole else _scratch.copy_rows("x", index, x, start, stop),
-                h0 if whole else _scratch.copy_rows("h0", index, h0, start, stop),
+                x if whole else _workspace.copy_rows("x", index, x, start, stop),
+                h0 if whole else _workspace.copy_rows("h0", index, h0, start, stop),
                 lengths[start:stop].copy(),
-                _scratch.scratch("gi", index, (steps, rows, 3, hv), dtype),
-                out if whole else _scratch.scratch("out", index, (steps, rows, hidden), dtype),
-                h if whole else _scratch.scratch("h", index, (rows, hidden), dtype),
-                _scratch.scratch("gh", index, (rows, 3, hv), dtype),
+                _workspace.array("gi", index, (steps, rows, 3, hv), dtype),
+                out if whole else _workspace.array("out", index, (steps, rows, hidden), dtype),
+                h if whole else _workspace.array("h", index, (rows, hidden), dtype),
+                _workspace.array("gh", index, (rows, 3, hv), dtype),
                 q,
-                _records.lend((5, steps if store else 0, rows, hidden), dtype),  # for backward
+                # what the backward pass reads
+                _saved_activations.lend((5, steps if store else 0, rows, hidden), dtype),
             )
         )
 
@@ -228,12 +110,21 @@ def run_forward(x, h0, packed, lengths, reverse, reset_after, out, h, store):
             h[start:stop] = h_s
         return saved
 
-    return shards, _shards.run_shards(work, shards)
+    return shards, _row_parallel.run_shards(work, shards)
 
 
 def _forward(
-    x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh, lengths, reverse, reset_after, store
-):
+    x_tm: Tensor,
+    h0: Tensor,
+    weight_ih: Tensor,
+    weight_hh: Tensor,
+    bias_ih: Tensor | None,
+    bias_hh: Tensor | None,
+    lengths: np.ndarray,
+    reverse: bool,
+    reset_after: bool,
+    store: bool,
+) -> tuple[Tensor, Tensor, Shards, list[np.ndarray]]:
     """Run the forward pass on detached tensors; return ``(out, h_n, shards, saved)``.
 
     One numba call per row shard does everything, FTZ/DAZ included (``run_forward``).
@@ -241,11 +132,11 @@ def _forward(
     steps, batch, _ = x_tm.shape
     hidden = weight_hh.shape[1]
     dtype = x_tm.dtype
-    tensors = (weight_ih, weight_hh, bias_ih, bias_hh)
+    tensors: LayerTensors = (weight_ih, weight_hh, bias_ih, bias_hh)
     if store:  # training: the weights change every step, packing is the cheaper path
-        packed = pack_forward(*tensors, reset_after, batch)
+        packed = _layer_weights.pack_forward(*tensors, reset_after, batch)
     else:
-        packed = _PACKED.get(tensors, reset_after, batch)
+        packed = _layer_weights.INFERENCE_PACKS.get(tensors, reset_after, batch)
     out = torch.empty(steps, batch, hidden, dtype=dtype)
     h_n = torch.empty(batch, hidden, dtype=dtype)
     shards, saved = run_forward(
@@ -264,8 +155,17 @@ class FusedGRUFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(
-        ctx, x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh, lengths, reverse, reset_after
-    ):
+        ctx: Any,
+        x_tm: Tensor,
+        h0: Tensor,
+        weight_ih: Tensor,
+        weight_hh: Tensor,
+        bias_ih: Tensor | None,
+        bias_hh: Tensor | None,
+        lengths: np.ndarray,
+        reverse: bool,
+        reset_after: bool,
+    ) -> tuple[Tensor, Tensor]:
         out, h_n, shards, saved = _forward(
             x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh, lengths, reverse, reset_after, True
         )
@@ -281,7 +181,7 @@ class FusedGRUFunction(torch.autograd.Function):
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, d_out, d_h_n):
+    def backward(ctx: Any, d_out: Tensor | None, d_h_n: Tensor | None) -> tuple[Tensor | None, ...]:
         x_tm, weight_ih, weight_hh, *records = ctx.saved_tensors
         saved = [record.numpy() for record in records]
         steps, batch, inputs = x_tm.shape
@@ -293,7 +193,7 @@ class FusedGRUFunction(torch.autograd.Function):
         dh = torch.zeros(batch, hidden, dtype=dtype)
         if d_h_n is not None:
             dh.copy_(d_h_n)
-        weights, table, split, table_x, zeros = pack_backward(
+        weights, table, split, table_x, zeros = _layer_weights.pack_backward(
             weight_ih, weight_hh, reset_after, batch
         )
         np_dtype = weights.dtype
@@ -304,7 +204,7 @@ class FusedGRUFunction(torch.autograd.Function):
         x_np, lengths = x_tm.detach().contiguous().numpy(), ctx.lengths
 
         operands = []  # prepared on this thread, large arrays reused (see run_forward)
-        rows_of, reuse = _scratch.copy_rows, _scratch.scratch
+        rows_of, reuse = _workspace.copy_rows, _workspace.array
         for index, (start, stop) in enumerate(ctx.shards):
             rows = stop - start
             whole = rows == batch
@@ -328,7 +228,7 @@ class FusedGRUFunction(torch.autograd.Function):
                 )
             )  # fmt: skip
 
-        def work(index: int, start: int, stop: int):
+        def work(index: int, start: int, stop: int) -> tuple[np.ndarray, ...]:
             d_out_s, dh_s, x_s, lengths_s, d_x_s, sums, scratch = operands[index]
             _backward.backward_sequence(
                 d_out_s, dh_s, saved[index], x_s, weights, table, split, table_x, zeros,
@@ -340,11 +240,11 @@ class FusedGRUFunction(torch.autograd.Function):
                 dh_np[start:stop] = dh_s
             return sums
 
-        parts = _shards.run_shards(work, ctx.shards)
+        parts = _row_parallel.run_shards(work, ctx.shards)
         dwh, dwi, db_i, db_h = [functools.reduce(np.add, sums) for sums in zip(*parts, strict=True)]
         needs = ctx.needs_input_grad
 
-        def unpad(array):  # (K, 3, Hv) transposed gradient -> (3H, K)
+        def unpad(array: np.ndarray) -> Tensor:  # (K, 3, Hv) transposed gradient -> (3H, K)
             return torch.from_numpy(np.ascontiguousarray(array[:, :, :hidden].transpose(1, 2, 0)))
 
         d_w_ih = unpad(dwi).view(3 * hidden, inputs) if needs[2] else None
@@ -361,7 +261,11 @@ class FusedGRUFunction(torch.autograd.Function):
         )  # fmt: skip
 
 
-def _check_tensor(value, name: str, ndim: int, dtype: torch.dtype | None) -> Tensor:
+#: ``FusedGRUFunction.apply`` with its result typed (PyTorch leaves ``apply`` unannotated)
+_apply_function: Callable[..., tuple[Tensor, Tensor]] = FusedGRUFunction.apply
+
+
+def _check_tensor(value: Any, name: str, ndim: int, dtype: torch.dtype | None) -> Tensor:
     if not isinstance(value, Tensor):
         raise TypeError(f"`{name}` must be a torch.Tensor, got {type(value).__name__}")
     if value.device.type != "cpu":
@@ -385,7 +289,7 @@ def _check_shape(value: Tensor, name: str, shape: tuple[int, ...]) -> None:
         raise ValueError(f"`{name}` must have shape {shape}, got {tuple(value.shape)}")
 
 
-def _lengths_array(lengths, batch: int, steps: int) -> np.ndarray:
+def _lengths_array(lengths: Any, batch: int, steps: int) -> np.ndarray:
     if lengths is None:
         return np.full(batch, steps, dtype=np.int64)
     if not isinstance(lengths, Tensor) or lengths.dtype not in (torch.int64, torch.int32):
@@ -468,7 +372,7 @@ def gru_layer(
     x_tm = x.transpose(0, 1).contiguous()  # (T, B, I)
     params = (x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh)
     if torch.is_grad_enabled() and any(p is not None and p.requires_grad for p in params):
-        out_tm, h_n = FusedGRUFunction.apply(*params, lengths_np, bool(reverse), bool(reset_after))
+        out_tm, h_n = _apply_function(*params, lengths_np, bool(reverse), bool(reset_after))
     else:
         out_tm, h_n, _, _ = _forward(
             *params, lengths_np, bool(reverse), bool(reset_after), store=False

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any, overload
 
 import numpy as np
+import numpy.typing as npt
 import torch
+from torch import Tensor
 
-from grukit.engines.fused import _direct, _kernels, _packing, _panels
-from grukit.engines.fused.layer import folded_input_bias
+from grukit.engines.fused import _kernels, _no_dispatch, _packing, _panels
+from grukit.engines.fused._layer_weights import folded_input_bias
 
 _BAD_X, _BAD_H, _BAD_OUT, _NEW_BATCH = (
     _kernels.BAD_X, _kernels.BAD_H, _kernels.BAD_OUT, _kernels.NEW_BATCH,
@@ -24,7 +27,7 @@ _BAD_X, _BAD_H, _BAD_OUT, _NEW_BATCH = (
 _NDARRAY = np.ndarray
 
 
-def _as_array(value, name: str) -> np.ndarray:
+def _as_array(value: Any, name: str) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     return np.asarray(value)
@@ -63,13 +66,13 @@ class FusedStepper:
 
     def __init__(
         self,
-        weight_ih,
-        weight_hh,
-        bias_ih=None,
-        bias_hh=None,
+        weight_ih: Any,
+        weight_hh: Any,
+        bias_ih: Any = None,
+        bias_hh: Any = None,
         *,
         reset_after: bool = True,
-        dtype=None,
+        dtype: npt.DTypeLike | None = None,
         batch_size: int = 1,
     ) -> None:
         w_ih = _as_array(weight_ih, "weight_ih")
@@ -84,27 +87,32 @@ class FusedStepper:
         hidden = w_hh.shape[1]
         if w_ih.ndim != 2 or w_ih.shape[0] != 3 * hidden:
             raise ValueError(f"`weight_ih` must have shape ({3 * hidden}, I), got {w_ih.shape}")
-        biases = []
-        for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
-            if bias is not None:
-                bias = _as_array(bias, name)
-                if bias.shape != (3 * hidden,):
-                    raise ValueError(f"`{name}` must have shape ({3 * hidden},), got {bias.shape}")
-                bias = torch.from_numpy(bias.astype(self.dtype))
-            biases.append(bias)
+        biases: list[Tensor | None] = []
+        for name, given in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
+            if given is None:
+                biases.append(None)
+                continue
+            bias = _as_array(given, name)
+            if bias.shape != (3 * hidden,):
+                raise ValueError(f"`{name}` must have shape ({3 * hidden},), got {bias.shape}")
+            biases.append(torch.from_numpy(bias.astype(self.dtype)))
         like = torch.from_numpy(np.zeros(1, self.dtype))
         self.input_size, self.hidden_size = w_ih.shape[1], hidden
         self.reset_after = bool(reset_after)
         self._w_ih = w_ih.astype(self.dtype)
         self._w_hh = w_hh.astype(self.dtype)
-        self._b_gi = folded_input_bias(*biases, hidden, self.reset_after, like).numpy().copy()
+        bias_ih_t, bias_hh_t = biases
+        b_gi = folded_input_bias(bias_ih_t, bias_hh_t, hidden, self.reset_after, like)
+        self._b_gi = b_gi.numpy().copy()
         self._b_hn = np.zeros(hidden, self.dtype)
-        if self.reset_after and biases[1] is not None:
-            self._b_hn[:] = biases[1].numpy()[2 * hidden :]
+        if self.reset_after and bias_hh_t is not None:
+            self._b_hn[:] = bias_hh_t.numpy()[2 * hidden :]
         self._allocate(batch_size)
 
     @classmethod
-    def from_module(cls, module, *, layer: int = 0, reverse: bool = False, **options):
+    def from_module(
+        cls, module: Any, *, layer: int = 0, reverse: bool = False, **options: Any
+    ) -> FusedStepper:
         """Build from ``torch.nn.GRUCell``, ``torch.nn.GRU`` or ``grukit.GRU`` (one direction).
 
         Parameters are looked up as ``weight_ih`` (cells) or ``weight_ih_l{layer}[_reverse]``;
@@ -181,7 +189,11 @@ class FusedStepper:
         """The packed weights, tables and scratch, for :func:`direct_step_inplace`."""
         return self._buf
 
-    def step(self, x, h, out=None):
+    @overload
+    def step(self, x: Any, h: Tensor, out: Any = None) -> Tensor: ...
+    @overload
+    def step(self, x: Any, h: np.ndarray, out: np.ndarray | None = None) -> np.ndarray: ...
+    def step(self, x: Any, h: Any, out: Any = None) -> Any:
         """One step: ``x`` (I,) or (B, I), ``h`` (H,) or (B, H) -> new state, shaped like ``h``.
 
         NumPy arrays of the stepper's dtype (C-contiguous) take the fast path; torch tensors are
@@ -214,13 +226,13 @@ class FusedStepper:
             self._retry(code, x, h, out)
         return torch.from_numpy(out) if as_tensor else out
 
-    def _check_dtypes(self, x, h) -> None:
+    def _check_dtypes(self, x: np.ndarray, h: np.ndarray) -> None:
         if x.dtype != self.dtype or h.dtype != self.dtype:
             raise ValueError(
                 f"`x` and `h` must have dtype {self.dtype}, got {x.dtype} and {h.dtype}"
             )
 
-    def _retry(self, code: int, x, h, out):
+    def _retry(self, code: int, x: np.ndarray, h: np.ndarray, out: np.ndarray) -> np.ndarray:
         """A new batch size: repack the scratch and run again; otherwise raise."""
         if code == _NEW_BATCH:
             self._allocate(1 if x.ndim == 1 else x.shape[0])
@@ -231,7 +243,7 @@ class FusedStepper:
 
     __call__ = step
 
-    def _raise(self, code: int, x, h, out) -> None:
+    def _raise(self, code: int, x: np.ndarray, h: np.ndarray, out: np.ndarray) -> None:
         if code == _BAD_X:
             raise ValueError(
                 f"`x` must have shape ({self.input_size},) or (B, {self.input_size}) matching `h`, "
@@ -246,16 +258,17 @@ class FusedStepper:
 
 
 @functools.cache
-def direct_step_inplace(dtype) -> Callable[[np.ndarray, np.ndarray, np.ndarray], int]:
+def direct_step_inplace(
+    dtype: npt.DTypeLike,
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], int]:
     """``h <- GRUCell(x, h)`` with a stepper's :attr:`FusedStepper.buffer`, for 2-D
-    C-contiguous arrays of ``dtype``, without numba's dispatch (``_direct``): about 0.2 us less
-    per call than the dispatched ``_kernels.stream_step_inplace``. Returns 0, or a non-zero code
-    (wrong shapes, another batch size) leaving ``h`` unchanged.
+    C-contiguous arrays of ``dtype``, without numba's dispatch (``_no_dispatch``): about 0.2 us
+    less per call than the dispatched ``_kernels.stream_step_inplace``. Returns 0, or a non-zero
+    code (wrong shapes, another batch size) leaving ``h`` unchanged.
 
     The caller MUST pass ``x`` (B, I) and ``h`` (B, H) as C-contiguous 2-D ``np.ndarray`` of
     exactly ``dtype`` and a stepper's buffer; anything else is read as if it were (undefined
     results). Shapes and the batch size are still checked by the kernel (non-zero code).
     """
-    dtype = np.dtype(dtype)
-    example = np.zeros((1, 1), dtype)
-    return _direct.bind(_kernels.stream_step_inplace, example, example, np.zeros(8, np.uint8))
+    example = np.zeros((1, 1), np.dtype(dtype))
+    return _no_dispatch.bind(_kernels.stream_step_inplace, example, example, np.zeros(8, np.uint8))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grukit.bench.config import Method
-from grukit.bench.stats import calibrate_inner, measure, median
+from grukit_bench.config import Method
+from grukit_bench.stats import calibrate_inner, measure, median
 
 
 class FakeClock:

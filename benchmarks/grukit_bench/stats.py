@@ -1,7 +1,7 @@
 """Timing statistics: warm-ups, a calibrated inner loop, repeats and their median.
 
-Standard library only (the Keras worker imports it too). The method follows the project's CPU
-notes: 2-3 warm-up calls; the inner loop calibrated so that one repeat lasts at least
+Standard library only (the Keras worker imports it too). The method (``benchmarks/README.md``,
+"Method"): 2-3 warm-up calls; the inner loop calibrated so that one repeat lasts at least
 ``min_repeat_s`` (at least one call); 5-7 repeats; the **median** per-call time. Calls slower than
 ``slow_call_s`` get ``slow_repeats`` repeats of one call each, so the full grid fits in its time
 budget.
@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from grukit.bench.config import Method
+from grukit_bench.config import Method
 
 __all__ = ["Measurement", "calibrate_inner", "measure", "median"]
 
@@ -99,7 +99,7 @@ def measure(
     units_per_call: int = 1,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Measurement:
-    """Time ``fn`` by the method of the CPU notes and return per-unit times.
+    """Time ``fn`` by ``method`` (warm-ups, calibrated inner loop, repeats); per-unit times.
 
     Parameters
     ----------

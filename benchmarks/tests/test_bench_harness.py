@@ -7,15 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from grukit.bench import command
-from grukit.bench.config import FULL_GRID, QUICK_GRID, Grid, Job, Method, Point, Threads
-from grukit.bench.data import (
+from grukit_bench import command
+from grukit_bench.config import FULL_GRID, QUICK_GRID, Grid, Job, Method, Point, Threads
+from grukit_bench.data import (
     keras_recurrent_to_torch,
     point_data,
     streaming_checkpoints,
     torch_to_keras,
 )
-from grukit.bench.harness import (
+from grukit_bench.harness import (
     GRAD_TOLERANCE,
     OUTPUT_TOLERANCE,
     Options,
@@ -24,7 +24,7 @@ from grukit.bench.harness import (
     merge_rounds,
     round_methods,
 )
-from grukit.bench.runner import Prepared, Unavailable, run_job, stream, write_json_atomic
+from grukit_bench.runner import Prepared, Unavailable, run_job, stream, write_json_atomic
 
 TINY = Grid(
     batch_sizes=(1, 4),
@@ -38,7 +38,7 @@ TINY = Grid(
 FAST = Method(warmup=1, repeats=2, min_repeat_s=0.0, slow_call_s=10.0, slow_repeats=1)
 
 
-def test_full_grid_has_the_issue_points():
+def test_full_grid_has_the_target_points():
     assert len(FULL_GRID.points("inference")) == 3 * 2 * 2 * 4
     assert FULL_GRID.points("streaming") == [Point(1, 1000, 32, h) for h in (32, 64, 128, 256)]
     assert Point(1, 200, 32, 64) in QUICK_GRID.points("inference")
@@ -183,7 +183,7 @@ def tiny_job(tmp_path, side="fake"):
 
 
 def test_run_job_records_ok_unsupported_and_errors(tmp_path):
-    from grukit.bench.config import WorkItem
+    from grukit_bench.config import WorkItem
 
     job = tiny_job(tmp_path)
     job.items = [
@@ -217,7 +217,7 @@ def test_run_job_reports_an_unavailable_side(tmp_path):
 
 
 def test_run_job_records_exceptions_and_goes_on(tmp_path):
-    from grukit.bench.config import WorkItem
+    from grukit_bench.config import WorkItem
 
     class Broken(FakeSide):
         def inference(self, data):
@@ -231,7 +231,7 @@ def test_run_job_records_exceptions_and_goes_on(tmp_path):
 
 
 def test_worker_make_side_reports_unknown_sides(tmp_path):
-    from grukit.bench import keras_worker, worker
+    from grukit_bench import keras_worker, worker
 
     with pytest.raises(Unavailable, match="unknown side 'abacus'"):
         worker.make_side(tiny_job(tmp_path, "abacus"))

@@ -17,6 +17,7 @@ expects, :func:`bind` returns the dispatcher itself: slower, never wrong.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from typing import Any
 
 _METH_VARARGS_KEYWORDS = 0x0001 | 0x0002
@@ -45,12 +46,13 @@ _new_function.restype = ctypes.py_object
 _new_function.argtypes = [ctypes.POINTER(_MethodDef), ctypes.py_object, ctypes.py_object]
 
 
-def bind(dispatcher: Any, *example_args: Any) -> Any:
+def bind(dispatcher: Any, *example_args: Any) -> Callable[..., Any]:
     """A function calling ``dispatcher``'s overload for the types of ``example_args`` directly.
 
     The overload is compiled (or loaded from numba's cache) if needed. Falls back to returning
     ``dispatcher`` when the overload or its CPython wrapper cannot be found.
     """
+    fallback: Callable[..., Any] = dispatcher
     try:
         signature = tuple(dispatcher.typeof_pyval(arg) for arg in example_args)
         overload = dispatcher.overloads.get(signature)
@@ -61,10 +63,11 @@ def bind(dispatcher: Any, *example_args: Any) -> Any:
             overload.fndesc.llvm_cpython_wrapper_name
         )
     except (AttributeError, KeyError, TypeError):  # pragma: no cover - other numba internals
-        return dispatcher
+        return fallback
     if not address:  # pragma: no cover - other numba internals
-        return dispatcher
+        return fallback
     name = dispatcher.py_func.__name__.encode()
     method = _MethodDef(name, address, _METH_VARARGS_KEYWORDS, None)
     holder = _Holder(method, overload, name)
-    return _new_function(ctypes.byref(method), holder, None)
+    direct: Callable[..., Any] = _new_function(ctypes.byref(method), holder, None)
+    return direct

@@ -1,11 +1,11 @@
-"""A pool of the training records the fused forward keeps for its backward pass.
+"""The activations the fused training forward saves for its backward pass, from a pool.
 
 Training keeps ``h_prev, r, z, n, a`` for every step (5 T B H floats: 3.3 MB at B = 32, T = 50,
 H = 128) until autograd runs the backward and frees them. A fresh array for every forward pass
 costs a page fault per 4 KiB on first touch; on the virtual machines this targets those faults
 are slow and erratic, worst when two threads (row shards) take them at once. Unlike the work
-arrays of ``_scratch``, a record cannot simply be reused by the next call: autograd may still hold
-it (stacked layers, several forward passes before one backward, ``retain_graph``).
+arrays of ``_workspace``, such a record cannot simply be reused by the next call: autograd may
+still hold it (stacked layers, several forward passes before one backward, ``retain_graph``).
 
 So each record is lent out as an array over a pooled buffer, and a ``weakref.finalize`` on the
 array that owns the loan returns the buffer to the pool when the last reference to it dies
@@ -25,6 +25,7 @@ import weakref
 from collections import OrderedDict
 
 import numpy as np
+import numpy.typing as npt
 
 #: Larger records are allocated per call and never pooled.
 MAX_RECORD_BYTES = 64 * 1024 * 1024
@@ -37,15 +38,15 @@ _free: OrderedDict[tuple[tuple[int, ...], np.dtype], list[np.ndarray]] = Ordered
 _free_bytes = 0
 
 
-def lend(shape: tuple[int, ...], dtype) -> np.ndarray:
+def lend(shape: tuple[int, ...], dtype: npt.DTypeLike) -> np.ndarray:
     """An array of ``shape`` and ``dtype`` (contents undefined) that nothing else references;
     its memory goes back to the pool when the returned array and everything made from it die."""
     global _free_bytes
-    dtype = np.dtype(dtype)
-    nbytes = math.prod(shape) * dtype.itemsize
+    kind = np.dtype(dtype)
+    nbytes = math.prod(shape) * kind.itemsize
     if nbytes == 0 or nbytes > MAX_RECORD_BYTES:
-        return np.empty(shape, dtype)
-    key = (tuple(shape), dtype)
+        return np.empty(shape, kind)
+    key = (tuple(shape), kind)
     with _lock:
         buffers = _free.get(key)
         if buffers:
@@ -54,11 +55,11 @@ def lend(shape: tuple[int, ...], dtype) -> np.ndarray:
         else:
             buffer = None
     if buffer is None:
-        buffer = np.empty(shape, dtype)
+        buffer = np.empty(shape, kind)
     # NumPy collapses the base of a view of a view to the array that owns the memory, so a
     # finalizer on ``buffer.view()`` would fire while slices of it still live. An array over a
     # memoryview stops that collapse: everything made from ``lent`` keeps ``owner`` alive.
-    owner = np.frombuffer(memoryview(buffer.reshape(-1)), dtype)
+    owner = np.frombuffer(buffer.reshape(-1).data, kind)  # ``.data``: a memoryview
     weakref.finalize(owner, _give_back, key, buffer).atexit = False
     lent = owner.reshape(shape)
     return lent

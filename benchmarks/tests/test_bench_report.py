@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from grukit.bench import report
-from grukit.bench.config import Point
-from grukit.bench.report import (
+from grukit_bench import report
+from grukit_bench.config import Point
+from grukit_bench.report import (
     format_ratio,
     format_time,
     latest_result,
@@ -18,7 +18,7 @@ from grukit.bench.report import (
     render_markdown,
     workload_table,
 )
-from grukit.bench.targets import Lookup, evaluate_targets, row_key
+from grukit_bench.targets import Lookup, evaluate_targets, row_key
 
 
 def record(side, workload, point, seconds, *, loss=None, status="ok", err=0.0):

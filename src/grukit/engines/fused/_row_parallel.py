@@ -20,11 +20,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeAlias, TypeVar
 
 import torch
 
-from grukit.engines.fused import _records
+from grukit.engines.fused import _saved_activations
 from grukit.runtime.denormals import run_on_torch_threads
 
 #: Multiply-adds a shard must have for a split to pay (thread hand-off costs ~20-50 us).
@@ -33,27 +33,31 @@ MIN_SHARD_FLOPS = 8_000_000
 ROW_BLOCK = 4
 #: Multiply-adds a training shard must have (its forward and backward both run on the shard).
 #: Training keeps a record of every step (5 T B H floats) for the backward pass; it comes from a
-#: pool (``_records``) whose buffers are reused once autograd frees them, so two shards do not
-#: fault fresh pages at once; training shards only when its whole record is at most
-#: ``_records.MAX_RECORD_BYTES`` (every shard's record is then pooled). Sharded training used
-#: to be erratic (1.2x faster in one run, 1.6x slower in the next): a reference cycle
+#: pool (``_saved_activations``) whose buffers are reused once autograd frees them, so two shards
+#: do not fault fresh pages at once; training shards only when its whole record is at most
+#: ``_saved_activations.MAX_RECORD_BYTES`` (every shard's record is then pooled). Sharded
+#: training used to be erratic (1.2x faster in one run, 1.6x slower in the next): a reference cycle
 #: (``ctypes.cast`` of the OpenMP callback) kept every shard's arrays alive until the next
 #: garbage collection. Interleaved A/B, B = 32, one thread vs two shards (ms): H = 128, T = 50:
 #: 6.40 vs 4.48; T = 200: 19.8 vs 13.4; H = 64, T = 50: 2.60-2.79 vs 2.11-2.46; T = 200: 9.79
 #: vs 8.02; H = 32, T = 50: 1.60 vs 1.75 (too small to gain).
 MIN_TRAINING_SHARD_FLOPS = 10_000_000
 
+#: row ranges ``[(start, stop), ...]`` covering a batch
+Shards: TypeAlias = list[tuple[int, int]]
+_Result = TypeVar("_Result")
+
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
 
 
-def row_shards(batch: int, flops_per_row: int, record_bytes: int = 0) -> list[tuple[int, int]]:
+def row_shards(batch: int, flops_per_row: int, record_bytes: int = 0) -> Shards:
     """Row ranges ``[(start, stop), ...]`` covering ``range(batch)``: one range unless several
     threads are allowed, each shard keeps at least ``MIN_SHARD_FLOPS`` of work (training,
     i.e. ``record_bytes`` > 0: ``MIN_TRAINING_SHARD_FLOPS``) and the training record is at
-    most ``_records.MAX_RECORD_BYTES`` (pooled)."""
-    if record_bytes > _records.MAX_RECORD_BYTES:
+    most ``_saved_activations.MAX_RECORD_BYTES`` (pooled)."""
+    if record_bytes > _saved_activations.MAX_RECORD_BYTES:
         return [(0, batch)]
     minimum = MIN_TRAINING_SHARD_FLOPS if record_bytes else MIN_SHARD_FLOPS
     threads = torch.get_num_threads()
@@ -78,7 +82,7 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def run_shards(work: Callable[[int, int, int], Any], shards: list[tuple[int, int]]) -> list[Any]:
+def run_shards(work: Callable[[int, int, int], _Result], shards: Shards) -> list[_Result]:
     """``[work(index, start, stop) for each shard]``, the shards in parallel (the last one on
     this thread); exceptions propagate after every shard has finished."""
     if len(shards) == 1:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from grukit.engines.fused import _records, _shards
+from grukit.engines.fused import _row_parallel, _saved_activations
 
 
 @pytest.fixture
@@ -20,10 +20,10 @@ def threads():
 
 def test_small_work_and_one_thread_stay_whole(threads, monkeypatch):
     threads(2)
-    assert _shards.row_shards(32, 10) == [(0, 32)]  # too little work to pay for a hand-off
-    assert _shards.row_shards(1, 10**9) == [(0, 1)]  # one row
+    assert _row_parallel.row_shards(32, 10) == [(0, 32)]  # too little work to pay for a hand-off
+    assert _row_parallel.row_shards(1, 10**9) == [(0, 1)]  # one row
     threads(1)
-    assert _shards.row_shards(64, 10**9) == [(0, 64)]
+    assert _row_parallel.row_shards(64, 10**9) == [(0, 64)]
 
 
 @pytest.mark.parametrize(
@@ -38,14 +38,14 @@ def test_small_work_and_one_thread_stay_whole(threads, monkeypatch):
 )
 def test_shards_cover_the_batch_in_order(threads, batch, count, expected):
     threads(count)
-    assert _shards.row_shards(batch, 10**9) == expected
+    assert _row_parallel.row_shards(batch, 10**9) == expected
 
 
 @pytest.mark.parametrize("backend", ["omp", "pool"])
 def test_run_shards_runs_each_shard_once_in_parallel_threads(backend, threads, monkeypatch):
     threads(2)
     if backend == "pool":
-        monkeypatch.setattr(_shards, "run_on_torch_threads", lambda count, action: False)
+        monkeypatch.setattr(_row_parallel, "run_on_torch_threads", lambda count, action: False)
     seen = []
 
     def work(index, start, stop):
@@ -53,7 +53,7 @@ def test_run_shards_runs_each_shard_once_in_parallel_threads(backend, threads, m
         return (start, stop)
 
     shards = [(0, 3), (3, 5)]
-    assert _shards.run_shards(work, shards) == shards
+    assert _row_parallel.run_shards(work, shards) == shards
     assert sorted(i for i, _ in seen) == [0, 1]
     assert len({ident for _, ident in seen}) == 2  # two threads
 
@@ -62,7 +62,7 @@ def test_run_shards_runs_each_shard_once_in_parallel_threads(backend, threads, m
 def test_run_shards_reraises_a_shards_error(backend, threads, monkeypatch):
     threads(2)
     if backend == "pool":
-        monkeypatch.setattr(_shards, "run_on_torch_threads", lambda count, action: False)
+        monkeypatch.setattr(_row_parallel, "run_on_torch_threads", lambda count, action: False)
 
     def work(index, start, stop):
         if index == 1:
@@ -70,43 +70,43 @@ def test_run_shards_reraises_a_shards_error(backend, threads, monkeypatch):
         return index
 
     with pytest.raises(ValueError, match="shard 1 failed"):
-        _shards.run_shards(work, [(0, 1), (1, 2)])
+        _row_parallel.run_shards(work, [(0, 1), (1, 2)])
 
 
-def test_scratch_is_reused_per_thread_and_bounded(monkeypatch):
-    from grukit.engines.fused import _scratch
+def test_workspace_is_reused_per_thread_and_bounded(monkeypatch):
+    from grukit.engines.fused import _workspace
 
-    _scratch.clear()
-    first = _scratch.scratch("gi", 0, (4, 5), np.float32)
-    assert _scratch.scratch("gi", 0, (4, 5), np.float32) is first
-    assert _scratch.scratch("gi", 1, (4, 5), np.float32) is not first  # another shard
-    assert _scratch.scratch("gi", 0, (4, 6), np.float32).shape == (4, 6)  # replaced
+    _workspace.clear()
+    first = _workspace.array("gi", 0, (4, 5), np.float32)
+    assert _workspace.array("gi", 0, (4, 5), np.float32) is first
+    assert _workspace.array("gi", 1, (4, 5), np.float32) is not first  # another shard
+    assert _workspace.array("gi", 0, (4, 6), np.float32).shape == (4, 6)  # replaced
     seen = []
     thread = threading.Thread(
-        target=lambda: seen.append(_scratch.scratch("gi", 0, (4, 6), np.float32))
+        target=lambda: seen.append(_workspace.array("gi", 0, (4, 6), np.float32))
     )
     thread.start()
     thread.join()
-    assert seen[0] is not _scratch.scratch("gi", 0, (4, 6), np.float32)  # per thread
-    monkeypatch.setattr(_scratch, "MAX_KEPT_BYTES", 64)
-    big = _scratch.scratch("gi", 0, (4, 5), np.float32)  # 80 bytes: not kept
-    assert _scratch.scratch("gi", 0, (4, 5), np.float32) is not big
+    assert seen[0] is not _workspace.array("gi", 0, (4, 6), np.float32)  # per thread
+    monkeypatch.setattr(_workspace, "MAX_KEPT_BYTES", 64)
+    big = _workspace.array("gi", 0, (4, 5), np.float32)  # 80 bytes: not kept
+    assert _workspace.array("gi", 0, (4, 5), np.float32) is not big
     source = np.arange(24, dtype=np.float32).reshape(2, 4, 3)
-    rows = _scratch.copy_rows("x", 0, source, 1, 3)
+    rows = _workspace.copy_rows("x", 0, source, 1, 3)
     assert rows.flags.c_contiguous and np.array_equal(rows, source[:, 1:3])
-    _scratch.clear()
+    _workspace.clear()
 
 
 def test_training_shards_only_pooled_records(threads):
     threads(2)
-    limit = _records.MAX_RECORD_BYTES  # pooled records: no fresh pages to fault
-    assert len(_shards.row_shards(32, 10**9, record_bytes=limit)) == 2
-    assert _shards.row_shards(32, 10**9, record_bytes=limit + 1) == [(0, 32)]
+    limit = _saved_activations.MAX_RECORD_BYTES  # pooled records: no fresh pages to fault
+    assert len(_row_parallel.row_shards(32, 10**9, record_bytes=limit)) == 2
+    assert _row_parallel.row_shards(32, 10**9, record_bytes=limit + 1) == [(0, 32)]
     # training needs more work per shard than inference
-    per_row = _shards.MIN_SHARD_FLOPS // 16  # 32 rows: two inference shards' worth
-    assert _shards.MIN_TRAINING_SHARD_FLOPS > _shards.MIN_SHARD_FLOPS
-    assert len(_shards.row_shards(32, per_row)) == 2
-    assert _shards.row_shards(32, per_row, record_bytes=1) == [(0, 32)]
+    per_row = _row_parallel.MIN_SHARD_FLOPS // 16  # 32 rows: two inference shards' worth
+    assert _row_parallel.MIN_TRAINING_SHARD_FLOPS > _row_parallel.MIN_SHARD_FLOPS
+    assert len(_row_parallel.row_shards(32, per_row)) == 2
+    assert _row_parallel.row_shards(32, per_row, record_bytes=1) == [(0, 32)]
 
 
 def test_running_on_torch_threads_leaves_no_reference_cycle(threads):

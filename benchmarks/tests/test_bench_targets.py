@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grukit.bench.config import Point
-from grukit.bench.targets import Lookup, evaluate_targets, row_key
+from grukit_bench.config import Point
+from grukit_bench.targets import Lookup, evaluate_targets, row_key
 
 
 def record(side, workload, point, seconds, *, loss=None, status="ok", check_ok=True):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grukit.bench.config import Point
+from grukit_bench.config import Point
 
 __all__ = [
     "GATE_SWAP",

@@ -22,7 +22,7 @@ class Point(NamedTuple):
 
     B: int
     T: int
-    I: int  # noqa: E741 - the notation of the issue and the notes
+    I: int  # noqa: E741 - the notation B, T, I, H of the tables and targets
     H: int
 
     def label(self) -> str:
@@ -33,7 +33,7 @@ class Point(NamedTuple):
 class SideInfo:
     """A side of the comparison: a peer or a grukit configuration.
 
-    ``runner`` is ``"python"`` (run by ``python -m grukit.bench.worker`` with this interpreter) or
+    ``runner`` is ``"python"`` (run by ``python -m grukit_bench.worker`` with this interpreter) or
     ``"keras"`` (run by the Keras worker, possibly under another interpreter).
     """
 
@@ -85,7 +85,7 @@ DEFAULT_ENGINES: tuple[str, ...] = ("fused", "auto", "stepper")
 
 @dataclass(frozen=True)
 class Grid:
-    """The grid of the issue (whole-sequence workloads) and of streaming."""
+    """The points of the whole-sequence workloads and of streaming (the targets' grid)."""
 
     batch_sizes: tuple[int, ...] = (1, 32, 128)
     lengths: tuple[int, ...] = (50, 200)
@@ -125,7 +125,7 @@ QUICK_GRID = Grid(
 
 @dataclass(frozen=True)
 class Method:
-    """The timing method of ``docs``/the CPU notes: warm-ups, calibrated inner loop, median."""
+    """The timing method (``benchmarks/README.md``): warm-ups, calibrated inner loop, median."""
 
     warmup: int = 2
     repeats: int = 7

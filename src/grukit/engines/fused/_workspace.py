@@ -1,4 +1,4 @@
-"""Reusable scratch arrays for the fused engine, one set per calling thread.
+"""The fused engine's workspace: work arrays kept between calls, one set per calling thread.
 
 Allocating the large per-call work arrays afresh (the input projections of a whole sequence,
 the per-shard copies of a split batch: tens of MB at B = 128, H = 256) costs a page fault per
@@ -15,6 +15,7 @@ import math
 import threading
 
 import numpy as np
+import numpy.typing as npt
 
 
 class _PerThread(threading.local):
@@ -28,28 +29,29 @@ _local = _PerThread()
 MAX_KEPT_BYTES = 64 * 1024 * 1024
 
 
-def scratch(name: str, index: int, shape: tuple[int, ...], dtype) -> np.ndarray:
+def array(name: str, index: int, shape: tuple[int, ...], dtype: npt.DTypeLike) -> np.ndarray:
     """An array of ``shape`` and ``dtype`` kept for (``name``, ``index``) on this thread."""
     key = (name, index)
-    array = _local.arrays.get(key)
-    if array is not None and array.shape == shape and array.dtype == dtype:
-        return array  # the hot path: one dict lookup, no np.prod (2 us)
+    kept = _local.arrays.get(key)
+    if kept is not None and kept.shape == shape and kept.dtype == dtype:
+        return kept  # the hot path: one dict lookup, no np.prod (2 us)
     if math.prod(shape) * np.dtype(dtype).itemsize > MAX_KEPT_BYTES:
         _local.arrays.pop(key, None)
         return np.empty(shape, dtype)
-    array = np.empty(shape, dtype)
-    _local.arrays[key] = array
-    return array
+    kept = np.empty(shape, dtype)
+    _local.arrays[key] = kept
+    return kept
 
 
 def copy_rows(name: str, index: int, source: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """``source[:, start:stop]`` (or ``source[start:stop]`` for 2-D) as a C-contiguous scratch."""
+    """``source[:, start:stop]`` (or ``source[start:stop]`` for 2-D) copied into a C-contiguous
+    kept array."""
     part = source[:, start:stop] if source.ndim == 3 else source[start:stop]
-    target = scratch(name, index, part.shape, source.dtype)
+    target = array(name, index, part.shape, source.dtype)
     np.copyto(target, part)
     return target
 
 
 def clear() -> None:
-    """Release this thread's scratch arrays."""
+    """Release this thread's kept work arrays."""
     _local.arrays.clear()

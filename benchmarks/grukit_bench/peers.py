@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from grukit.bench.config import Job
-from grukit.bench.runner import Prepared, Unavailable, stream
+from grukit_bench.config import Job
+from grukit_bench.runner import Prepared, Unavailable, stream
 
 __all__ = [
     "OrtSide",
@@ -239,7 +239,7 @@ class OrtSide:
             import onnxruntime
         except ImportError as error:
             raise Unavailable(
-                f"onnxruntime/onnx not installed ({error}); pip install grukit[bench]"
+                f"onnxruntime/onnx not installed ({error}); pip install onnx onnxruntime"
             ) from error
         import torch
 

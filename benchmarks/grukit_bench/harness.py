@@ -1,8 +1,8 @@
 """Run a benchmark: one worker process per side, correctness checks, targets, JSON and tables.
 
 Entry points: :func:`run` (an :class:`Options` in, the result document out) and
-:func:`grukit.bench.command.main` (the command line). Each side runs in its own process
-(``python -m grukit.bench.worker`` or, for Keras, ``python -m grukit.bench.keras_worker``), one
+:func:`grukit_bench.command.main` (the command line). Each side runs in its own process
+(``python -m grukit_bench.worker`` or, for Keras, ``python -m grukit_bench.keras_worker``), one
 after the other, so that no two thread pools share the cores. Every side writes the arrays of
 its correctness check; this process compares them with ``nn.GRU``'s (same weights, same inputs).
 """
@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from grukit.bench.config import (
+import grukit
+import grukit_bench
+from grukit_bench.config import (
     FULL_GRID,
     LOSSES,
     REFERENCE_SIDE,
@@ -37,9 +39,9 @@ from grukit.bench.config import (
     WorkItem,
     check_name,
 )
-from grukit.bench.report import render_markdown
-from grukit.bench.runner import write_json_atomic
-from grukit.bench.targets import Lookup, evaluate_targets, row_key
+from grukit_bench.report import render_markdown
+from grukit_bench.runner import write_json_atomic
+from grukit_bench.targets import Lookup, evaluate_targets, row_key
 
 __all__ = ["OUTPUT_TOLERANCE", "GRAD_TOLERANCE", "Options", "build_jobs", "compare_checks", "run"]
 
@@ -158,11 +160,17 @@ def build_jobs(options: Options, workdir: Path) -> list[Job]:
 
 
 def _package_root(workdir: Path) -> Path:
-    """A folder holding only a link to this grukit package (for a foreign interpreter's path)."""
+    """A folder holding only links to the grukit and the harness that this process runs.
+
+    On a worker's ``PYTHONPATH`` it makes the worker import the same two packages as this
+    process, however they were found here (installed, ``PYTHONPATH`` or ``sys.path``).
+    """
     root = workdir / "pkgroot"
     if not root.exists():
         root.mkdir()
-        (root / "grukit").symlink_to(Path(__file__).resolve().parents[1], target_is_directory=True)
+        for package in (grukit, grukit_bench):
+            target = Path(package.__file__ or "").resolve().parent
+            (root / package.__name__).symlink_to(target, target_is_directory=True)
     return root
 
 
@@ -170,15 +178,19 @@ def _command(job: Job, options: Options, workdir: Path) -> tuple[list[str], dict
     env = dict(os.environ)
     job_path = str(Path(job.result_path).with_name(f"job-{Path(job.result_path).stem}.json"))
     write_json_atomic(job_path, job.to_dict())
-    if SIDES[job.side].runner == "keras":
-        python = options.keras_python or sys.executable
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-        env.setdefault("KERAS_BACKEND", "tensorflow")
-        if os.path.abspath(python) != os.path.abspath(sys.executable):
-            # Another environment (a venv may link to the same binary): make only grukit visible.
-            env["PYTHONPATH"] = str(_package_root(workdir))
-        return [python, "-m", "grukit.bench.keras_worker", job_path], env
-    return [sys.executable, "-m", "grukit.bench.worker", job_path], env
+    root = str(_package_root(workdir))
+    # appended: whatever this process's PYTHONPATH makes visible still comes first
+    env["PYTHONPATH"] = os.pathsep.join(path for path in (env.get("PYTHONPATH"), root) if path)
+    if SIDES[job.side].runner != "keras":
+        return [sys.executable, "-m", "grukit_bench.worker", job_path], env
+    python = options.keras_python or sys.executable
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    env.setdefault("KERAS_BACKEND", "tensorflow")
+    if os.path.abspath(python) != os.path.abspath(sys.executable):
+        # Another environment (a venv may link to the same binary): make only grukit and the
+        # harness visible.
+        env["PYTHONPATH"] = root
+    return [python, "-m", "grukit_bench.keras_worker", job_path], env
 
 
 def _run_worker(
@@ -318,73 +330,49 @@ def _echo_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def run(
-    options: Options,
-    *,
-    echo: Callable[[str], None] = _echo_stderr,
-    show: Callable[[str], None] = print,
-) -> dict[str, Any]:
-    """Run every side, check, evaluate the targets, write the JSON and show the tables.
-
-    Parameters
-    ----------
-    options : Options
-        Sides, workloads, grid, timing method, threads, output path.
-    echo : callable
-        Receives progress lines (default: standard error).
-    show : callable
-        Receives the final Markdown tables and the JSON path (default: ``print``).
-
-    Returns
-    -------
-    dict
-        The result document (schema ``grukit-bench/1``, see ``benchmarks/README.md``), also
-        written to ``options.out`` (default ``bench-results/bench-<timestamp>.json``) as
-        ``document["path"]``.
-    """
-    import grukit
-
-    started = time.perf_counter()
-    out = Path(options.out) if options.out is not None else default_out()
+def _run_rounds(
+    options: Options, workdir: Path, echo: Callable[[str], None]
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Every side's worker, round after round: ``(side -> its run info, records merged)``."""
     sides: dict[str, dict[str, Any]] = {}
     records: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="grukit-bench-") as temp:
-        workdir = Path(temp)
-        jobs = build_jobs(options, workdir)
-        methods = round_methods(options.method, options.rounds)
-        for round_index, method in enumerate(methods, start=1):
-            for index, base in enumerate(jobs, start=1):
-                job = replace(base, method=method)
-                summary = ", ".join(
-                    f"{item.workload}{'/' + item.loss if item.loss else ''} {len(item.points)} pts"
-                    for item in job.items
-                )
-                echo(
-                    f"[round {round_index}/{len(methods)}, {index}/{len(jobs)}] {job.side}: "
-                    f"{summary}"
-                )
-                document = _run_worker(job, options, workdir, echo)
-                records += document.get("records", [])
-                info = {
-                    key: document.get(key)
-                    for key in ("status", "reason", "versions", "settings", "wall_s", "returncode")
-                }
-                previous = sides.get(job.side)
-                if previous is not None and previous.get("status") == "ok":
-                    info["wall_s"] = (previous.get("wall_s") or 0) + (info.get("wall_s") or 0)
-                if previous is None or previous.get("status") == "ok":
-                    sides[job.side] = info
-        records = merge_rounds(records)
-        failures = compare_checks(records, workdir / "checks")
-    reference = sides.get(REFERENCE_SIDE, {})
-    if reference.get("status") != "ok":
-        failures.insert(0, f"reference {REFERENCE_SIDE} did not run: {reference.get('reason')}")
+    jobs = build_jobs(options, workdir)
+    methods = round_methods(options.method, options.rounds)
+    for round_index, method in enumerate(methods, start=1):
+        for index, base in enumerate(jobs, start=1):
+            job = replace(base, method=method)
+            summary = ", ".join(
+                f"{item.workload}{'/' + item.loss if item.loss else ''} {len(item.points)} pts"
+                for item in job.items
+            )
+            echo(f"[round {round_index}/{len(methods)}, {index}/{len(jobs)}] {job.side}: {summary}")
+            document = _run_worker(job, options, workdir, echo)
+            records += document.get("records", [])
+            info = {
+                key: document.get(key)
+                for key in ("status", "reason", "versions", "settings", "wall_s", "returncode")
+            }
+            previous = sides.get(job.side)
+            if previous is not None and previous.get("status") == "ok":
+                info["wall_s"] = (previous.get("wall_s") or 0) + (info.get("wall_s") or 0)
+            if previous is None or previous.get("status") == "ok":
+                sides[job.side] = info
+    return sides, merge_rounds(records)
+
+
+def _result_document(
+    options: Options,
+    sides: dict[str, dict[str, Any]],
+    records: list[dict[str, Any]],
+    failures: list[str],
+) -> dict[str, Any]:
+    """The result document of a run, less its ``wall_s`` (schema ``grukit-bench/1``)."""
     versions: dict[str, str] = {"grukit": grukit.__version__}
     for info in sides.values():
         for package, version in (info.get("versions") or {}).items():
             versions.setdefault(package, version)
     rows = list(dict.fromkeys(row_key(r) for r in records))
-    document = {
+    return {
         "schema": SCHEMA,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "argv": options.argv,
@@ -413,8 +401,44 @@ def run(
         "results": records,
         "targets": evaluate_targets(rows, Lookup(records)),
         "check_failures": failures,
-        "wall_s": time.perf_counter() - started,
     }
+
+
+def run(
+    options: Options,
+    *,
+    echo: Callable[[str], None] = _echo_stderr,
+    show: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run every side, check, evaluate the targets, write the JSON and show the tables.
+
+    Parameters
+    ----------
+    options : Options
+        Sides, workloads, grid, timing method, threads, output path.
+    echo : callable
+        Receives progress lines (default: standard error).
+    show : callable
+        Receives the final Markdown tables and the JSON path (default: ``print``).
+
+    Returns
+    -------
+    dict
+        The result document (schema ``grukit-bench/1``, see ``benchmarks/README.md``), also
+        written to ``options.out`` (default ``bench-results/bench-<timestamp>.json``) as
+        ``document["path"]``.
+    """
+    started = time.perf_counter()
+    out = Path(options.out) if options.out is not None else default_out()
+    with tempfile.TemporaryDirectory(prefix="grukit-bench-") as temp:
+        workdir = Path(temp)
+        sides, records = _run_rounds(options, workdir, echo)
+        failures = compare_checks(records, workdir / "checks")
+    reference = sides.get(REFERENCE_SIDE, {})
+    if reference.get("status") != "ok":
+        failures.insert(0, f"reference {REFERENCE_SIDE} did not run: {reference.get('reason')}")
+    document = _result_document(options, sides, records, failures)
+    document["wall_s"] = time.perf_counter() - started
     write_json_atomic(out, document)
     document["path"] = str(out)
     show(render_markdown(document))

@@ -2,8 +2,8 @@
 
 The same Markdown renders to the console at the end of a run and into ``docs/performance.md``::
 
-    python -m grukit.bench.report bench-results/bench-20261121-120000.json > section.md
-    python -m grukit.bench.report            # the newest bench-*.json in ./bench-results
+    python -m grukit_bench.report bench-results/bench-20261121-120000.json > section.md
+    python -m grukit_bench.report            # the newest bench-*.json in ./bench-results
     grukit bench --markdown results.json     # the same through the command line
 
 Ratios are ``peer time / grukit time`` within one run (> 1: grukit is faster), against the
@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from grukit.bench.config import PRIMARY_SIDE, REFERENCE_SIDE, SIDES, WORKLOADS
-from grukit.bench.targets import ORT_SIDES, Lookup, Row, evaluate_targets, row_key
+from grukit_bench.config import PRIMARY_SIDE, REFERENCE_SIDE, SIDES, WORKLOADS
+from grukit_bench.targets import ORT_SIDES, Lookup, Row, evaluate_targets, row_key
 
 __all__ = [
     "format_ratio",
@@ -309,9 +309,9 @@ def load_results(path: str | Path) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m grukit.bench.report [PATH] [--out FILE]``: print or write the Markdown."""
+    """``python -m grukit_bench.report [PATH] [--out FILE]``: print or write the Markdown."""
     parser = argparse.ArgumentParser(
-        prog="python -m grukit.bench.report", description="Render a benchmark JSON as Markdown."
+        prog="python -m grukit_bench.report", description="Render a benchmark JSON as Markdown."
     )
     parser.add_argument("path", nargs="?", default="bench-results", help="JSON file or folder")
     parser.add_argument("--out", help="write the Markdown here instead of printing it")
@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if args.out:
-        from grukit.bench.runner import write_text_atomic
+        from grukit_bench.runner import write_text_atomic
 
         write_text_atomic(args.out, text)
         print(f"wrote {args.out}", file=sys.stderr)

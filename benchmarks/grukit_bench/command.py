@@ -1,7 +1,7 @@
-"""The command line of the benchmark: ``grukit bench ...`` = ``python -m grukit.bench ...``.
+"""The command line of the benchmark: ``grukit bench ...`` = ``python -m grukit_bench ...``.
 
 :func:`main` parses ``argv`` (argparse, so that ``grukit bench`` can hand it the raw arguments)
-and calls :func:`grukit.bench.harness.run`, or renders an existing JSON with ``--markdown``.
+and calls :func:`grukit_bench.harness.run`, or renders an existing JSON with ``--markdown``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from grukit.bench.config import (
+from grukit_bench.config import (
     DEFAULT_ENGINES,
     DEFAULT_PEERS,
     ENGINES,
@@ -162,8 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def options_from_args(args: argparse.Namespace, argv: list[str] | None = None):
-    """Turn parsed arguments into :class:`~grukit.bench.harness.Options`."""
-    from grukit.bench.harness import Options
+    """Turn parsed arguments into :class:`~grukit_bench.harness.Options`."""
+    from grukit_bench.harness import Options
 
     grid = QUICK_GRID if args.quick else FULL_GRID
     overrides = {}
@@ -220,10 +220,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:
         return int(exit_.code or 0)
     if args.markdown:
-        from grukit.bench.report import main as report_main
+        from grukit_bench.report import main as report_main
 
         return report_main([args.markdown])
-    from grukit.bench.harness import run
+    from grukit_bench.harness import run
 
     document = run(options_from_args(args, argv))
     if document["check_failures"]:

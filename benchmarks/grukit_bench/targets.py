@@ -1,4 +1,4 @@
-"""The issue's performance targets, evaluated on the medians of one run (ratios within the run).
+"""grukit's performance targets, evaluated on the medians of one run (ratios within the run).
 
 | id | workload | where | requirement |
 |---|---|---|---|
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from grukit.bench.config import PRIMARY_SIDE, Point
+from grukit_bench.config import PRIMARY_SIDE, Point
 
 __all__ = ["TARGETS", "Lookup", "Row", "Target", "evaluate_targets", "row_key"]
 

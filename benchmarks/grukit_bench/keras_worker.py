@@ -1,4 +1,4 @@
-"""Worker process for the Keras 3 / TensorFlow sides: ``python -m grukit.bench.keras_worker JOB``.
+"""Worker process for the Keras 3 / TensorFlow sides: ``python -m grukit_bench.keras_worker JOB``.
 
 Imports only NumPy, Keras and TensorFlow (plus grukit's standard-library benchmark modules), so
 it can run under another interpreter that has TensorFlow but not PyTorch (``--keras-python``).
@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from grukit.bench.config import Job
-from grukit.bench.data import keras_recurrent_to_torch, torch_to_keras
-from grukit.bench.runner import Prepared, Unavailable, load_job, run_job, stream
+from grukit_bench.config import Job
+from grukit_bench.data import keras_recurrent_to_torch, torch_to_keras
+from grukit_bench.runner import Prepared, Unavailable, load_job, run_job, stream
 
 __all__ = ["KerasSide", "main"]
 
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the job file named by ``argv[0]``."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m grukit.bench.keras_worker JOB.json", file=sys.stderr)
+        print("usage: python -m grukit_bench.keras_worker JOB.json", file=sys.stderr)
         return 2
     warnings.simplefilter("ignore")
     run_job(load_job(argv[0]), make_side)

@@ -1,4 +1,4 @@
-"""``_direct.bind``: a compiled overload called without numba's dispatcher gives its results."""
+"""``_no_dispatch.bind``: a compiled overload called without numba's dispatcher, same results."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import grukit
-from grukit.engines.fused import FusedStepper, _direct, _kernels
+from grukit.engines.fused import FusedStepper, _kernels, _no_dispatch
 from grukit.engines.fused.stepper import direct_step_inplace
 
 
@@ -36,4 +36,4 @@ def test_bind_falls_back_to_the_dispatcher_when_it_cannot_bind():
             raise TypeError("no")
 
     dispatcher = NotADispatcher()
-    assert _direct.bind(dispatcher, 1) is dispatcher
+    assert _no_dispatch.bind(dispatcher, 1) is dispatcher

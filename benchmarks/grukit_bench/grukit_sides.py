@@ -1,14 +1,14 @@
 """grukit sides: ``grukit.GRU(engine=...)`` and the fused engine's streaming stepper.
 
 - ``grukit-fused`` / ``grukit-auto`` / ``grukit-torch``: ``grukit.GRU(I, H, engine=...)`` with the
-  point's weights, run by the same workload code as ``nn.GRU`` (:mod:`grukit.bench.peers`);
+  point's weights, run by the same workload code as ``nn.GRU`` (:mod:`grukit_bench.peers`);
   streaming uses ``streamer = gru.streamer(1)`` and ``y_t = streamer.step(x_t)`` (NumPy in and
   out, the state updated in place; ``gru.step`` is the functional, tensor-allocating route).
 - ``grukit-stepper``: ``grukit.engines.fused.FusedStepper`` (the low-level streaming API, NumPy
   in and out), one ``step`` per Python call.
 
 A side whose code is missing (no ``grukit.nn.GRU``, an engine that cannot be imported, no
-``FusedStepper``) raises :class:`~grukit.bench.runner.Unavailable` with the reason.
+``FusedStepper``) raises :class:`~grukit_bench.runner.Unavailable` with the reason.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from grukit.bench.config import Job
-from grukit.bench.peers import (
+from grukit_bench.config import Job
+from grukit_bench.peers import (
     load_gru_weights,
     torch_inference,
     torch_training,
     torch_versions,
 )
-from grukit.bench.runner import Prepared, Unavailable, stream
+from grukit_bench.runner import Prepared, Unavailable, stream
 
 __all__ = ["GrukitSide", "StepperSide"]
 

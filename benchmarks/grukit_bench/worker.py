@@ -1,4 +1,4 @@
-"""Worker process for the PyTorch-based sides: ``python -m grukit.bench.worker JOB.json``.
+"""Worker process for the PyTorch-based sides: ``python -m grukit_bench.worker JOB.json``.
 
 The harness starts one worker per side, so that thread pools (PyTorch's OpenMP, ONNX Runtime's,
 OpenBLAS under numba) never share the cores with another side's. The worker reads the job (JSON),
@@ -11,21 +11,21 @@ import sys
 import warnings
 from typing import Any
 
-from grukit.bench.config import Job
-from grukit.bench.runner import Unavailable, load_job, run_job
+from grukit_bench.config import Job
+from grukit_bench.runner import Unavailable, load_job, run_job
 
 __all__ = ["SIDE_FACTORIES", "main", "make_side"]
 
 #: side name -> "module:attribute" of its factory (looked up by name, imported lazily)
 SIDE_FACTORIES: dict[str, str] = {
-    "nn.GRU": "grukit.bench.peers:TorchGRUSide",
-    "nn.GRUCell": "grukit.bench.peers:TorchCellSide",
-    "ort": "grukit.bench.peers:OrtSide",
-    "ort-1t": "grukit.bench.peers:OrtSide",
-    "grukit-fused": "grukit.bench.grukit_sides:GrukitSide",
-    "grukit-auto": "grukit.bench.grukit_sides:GrukitSide",
-    "grukit-torch": "grukit.bench.grukit_sides:GrukitSide",
-    "grukit-stepper": "grukit.bench.grukit_sides:StepperSide",
+    "nn.GRU": "grukit_bench.peers:TorchGRUSide",
+    "nn.GRUCell": "grukit_bench.peers:TorchCellSide",
+    "ort": "grukit_bench.peers:OrtSide",
+    "ort-1t": "grukit_bench.peers:OrtSide",
+    "grukit-fused": "grukit_bench.grukit_sides:GrukitSide",
+    "grukit-auto": "grukit_bench.grukit_sides:GrukitSide",
+    "grukit-torch": "grukit_bench.grukit_sides:GrukitSide",
+    "grukit-stepper": "grukit_bench.grukit_sides:StepperSide",
 }
 
 
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the job file named by ``argv[0]``; exit code 0 unless the job file is unusable."""
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m grukit.bench.worker JOB.json", file=sys.stderr)
+        print("usage: python -m grukit_bench.worker JOB.json", file=sys.stderr)
         return 2
     warnings.simplefilter("ignore")  # library deprecation chatter would drown the progress lines
     run_job(load_job(argv[0]), make_side)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from grukit.bench import main
+from grukit_bench import main
 
 
 def test_quick_run_of_one_tiny_point_writes_json_and_tables(tmp_path, capsys):

@@ -1,7 +1,7 @@
 """The loop every worker process runs: prepare a side, time each point, write results.
 
-NumPy and the standard library only, shared by the PyTorch worker (:mod:`grukit.bench.worker`)
-and the Keras worker (:mod:`grukit.bench.keras_worker`). A *side* is an object with
+NumPy and the standard library only, shared by the PyTorch worker (:mod:`grukit_bench.worker`)
+and the Keras worker (:mod:`grukit_bench.keras_worker`). A *side* is an object with
 
 - ``versions() -> dict[str, str]`` and ``settings() -> dict`` (recorded in the JSON);
 - ``streaming(data, steps)``, ``inference(data)``, ``training(data, loss)``, each returning a
@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from grukit.bench.config import Job, check_name
-from grukit.bench.data import point_data, streaming_checkpoints
-from grukit.bench.stats import measure
 from grukit.io import atomic_write_bytes, atomic_write_text
+from grukit_bench.config import Job, check_name
+from grukit_bench.data import point_data, streaming_checkpoints
+from grukit_bench.stats import measure
 
 __all__ = [
     "Prepared",
@@ -72,7 +72,7 @@ def stream(
 ) -> Prepared:
     """Streaming workload: ``y, carry = step(x_t, carry)`` over ``inputs``, the carry kept.
 
-    The check records ``y`` at :func:`~grukit.bench.data.streaming_checkpoints` of a first pass
+    The check records ``y`` at :func:`~grukit_bench.data.streaming_checkpoints` of a first pass
     from ``carry``; the timed calls then continue from where the previous call stopped.
     """
     enter = context or contextlib.nullcontext
