@@ -15,8 +15,9 @@ How shared test code is organised (one rule for every directory):
   ``conftest.py``: ``pythonpath = ["tests"]`` under ``[tool.pytest.ini_options]`` in
   pyproject.toml makes ``import support...`` and ``import strategies`` work.
 
-Hypothesis profiles: ``local`` (loaded by default) and ``ci`` (``pytest --hypothesis-profile=ci``:
-the same examples on every run). Neither has a deadline: on a busy machine the time of one
+Hypothesis profiles: ``local`` (the default) and ``ci`` (the same examples on every run), loaded
+where the environment has ``CI`` set (``.ci/run`` runs with ``CI=true``) or with
+``pytest --hypothesis-profile=ci``. Neither has a deadline: on a busy machine the time of one
 example says nothing about the code, and a deadline only makes such runs flaky. Each test keeps
 its own ``max_examples``.
 
@@ -25,12 +26,14 @@ Doctests: tests/test_docstrings.py runs every ``>>>`` example in src/grukit once
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import settings
 
 settings.register_profile("local", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
-settings.load_profile("local")
+settings.load_profile("ci" if os.environ.get("CI") else "local")
 
 
 @pytest.fixture(scope="module")
