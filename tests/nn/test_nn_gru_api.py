@@ -259,11 +259,38 @@ def test_direction_weights_by_role():
     assert plain.bias_ih is None and plain.bias_hh is None and plain.norm_weight_ih is None
 
 
+def test_direction_weights_without_bias_with_layer_norm():
+    gru = grukit.GRU(3, 4, bias=False, layer_norm=True)
+    weights = gru.direction_weights(0)
+    assert weights.bias_ih is None and weights.bias_hh is None
+    assert weights.norm_weight_ih is gru.norm_weight_ih_l0
+    assert weights.norm_weight_hh is gru.norm_weight_hh_l0
+
+
 def test_direction_weights_see_replaced_parameters():
     gru = grukit.GRU(3, 4)
     gru.weight_hh_l0 = torch.nn.Parameter(torch.zeros(12, 4))
     assert gru.direction_weights(0).weight_hh is gru.weight_hh_l0
     assert gru.stack_weights()[0].weight_hh is gru.weight_hh_l0
+
+
+def test_parametrized_weights_are_used_by_every_path():
+    class Halve(torch.nn.Module):
+        def forward(self, weight):
+            return weight * 0.5
+
+    torch.manual_seed(0)
+    gru = grukit.GRU(3, 4).eval()
+    plain = grukit.GRU(3, 4).eval()
+    plain.load_state_dict(gru.state_dict())
+    with torch.no_grad():
+        plain.weight_hh_l0.mul_(0.5)
+    torch.nn.utils.parametrize.register_parametrization(gru, "weight_hh_l0", Halve())
+    assert torch.equal(gru.direction_weights(0).weight_hh, plain.weight_hh_l0)
+    x = torch.randn(2, 5, 3)
+    with torch.no_grad():
+        for lengths in (None, [5, 5]):  # the fast path and the general path
+            assert torch.equal(gru(x, lengths=lengths)[0], plain(x, lengths=lengths)[0])
 
 
 @pytest.mark.parametrize(

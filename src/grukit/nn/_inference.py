@@ -14,10 +14,13 @@ so the numbers are identical.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from torch import Tensor
+
+if TYPE_CHECKING:
+    from grukit.nn.gru import DirectionWeights
 
 
 @functools.cache
@@ -30,17 +33,16 @@ def _inference_module() -> ModuleType:
 def run_plain_inference(
     x: Tensor,
     h0: Tensor | None,
-    layers: Sequence[Sequence[Tensor | None]],
+    layers: list[DirectionWeights],
     batch_first: bool,
     reset_after: bool,
 ) -> tuple[Tensor, Tensor]:
     """``(output, h_n)`` of a unidirectional stack through the fused kernels, no gradient.
 
-    ``layers``: per layer ``weight_ih, weight_hh, bias_ih, bias_hh`` (a ``DirectionWeights``
-    or its first four entries), as ``planning.plain_inference`` returns them after checking
-    ``x`` (B, T, I) or (T, B, I) and ``h0``.
+    ``layers``: each layer's weights, as ``planning.plain_inference`` returns them after
+    checking ``x`` (B, T, I) or (T, B, I) and ``h0``.
     """
     x_tm = x.transpose(0, 1) if batch_first else x
-    weights = [tuple(layer[:4]) for layer in layers]  # infer_stack's 4-tuples
+    weights = [layer[:4] for layer in layers]  # infer_stack's (w_ih, w_hh, b_ih, b_hh)
     output, h_n = _inference_module().infer_stack(x_tm, h0, weights, reset_after)
     return (output.transpose(0, 1) if batch_first else output), h_n

@@ -73,7 +73,7 @@ class StreamerPlan(NamedTuple):
     dropout_between_layers: bool
 
 
-def engine_options(gru: Any) -> dict[str, Any]:
+def engine_options(gru: GRU) -> dict[str, Any]:
     """The settings that decide which engines can run ``gru`` (read from its attributes)."""
     return {
         "reset_after": gru.reset_after,
@@ -84,26 +84,37 @@ def engine_options(gru: Any) -> dict[str, Any]:
     }
 
 
-def engine_refusal(name: str, gru: Any) -> str | None:
+def engine_refusal(name: str, gru: GRU) -> str | None:
     """Why engine ``name`` cannot run ``gru``'s configuration, or ``None`` if it can."""
     return unsupported_reason(get_engine(name), **engine_options(gru))
 
 
 @functools.cache
 def _support(
-    reset_after: bool, layer_norm: bool, recurrent_dropout: float, zoneout: float
+    reset_after: bool,
+    layer_norm: bool,
+    recurrent_dropout: float,
+    zoneout: float,
+    go_backwards: bool,
 ) -> tuple[bool, bool]:
     """``(native runs these options, the fused kernels run them)``: pure functions of the
-    options, cached so that the fast paths pay one dictionary lookup."""
+    options (:func:`engine_options`'s), cached so that the fast paths pay one lookup."""
     options = {
         "reset_after": reset_after,
         "layer_norm": layer_norm,
         "recurrent_dropout": recurrent_dropout,
         "zoneout": zoneout,
+        "go_backwards": go_backwards,
     }
     native = unsupported_reason(get_engine("native"), **options) is None
     fused = unsupported_reason(get_engine("fused"), **options) is None
     return native, fused
+
+
+def _support_of(gru: GRU) -> tuple[bool, bool]:
+    return _support(
+        gru.reset_after, gru.layer_norm, gru.recurrent_dropout, gru.zoneout, gru.go_backwards
+    )
 
 
 @functools.cache
@@ -118,12 +129,14 @@ def _fused_available() -> bool:
     return available
 
 
+def _kernels_take(weight: Tensor) -> bool:
+    """The fused kernels compute with parameters like ``weight`` (device and dtype)."""
+    return weight.device.type == "cpu" and weight.dtype in FUSED_DTYPES
+
+
 def _fused_serves(gru: GRU, weight: Tensor) -> bool:
-    """The fused kernels can run ``gru`` (its options, its parameters' device and dtype)."""
-    if weight.device.type != "cpu" or weight.dtype not in FUSED_DTYPES:
-        return False
-    _, fused_ok = _support(gru.reset_after, gru.layer_norm, gru.recurrent_dropout, gru.zoneout)
-    return fused_ok and _fused_available()
+    """The fused kernels can run ``gru`` (its options, its parameters ``weight``'s kind)."""
+    return _kernels_take(weight) and _support_of(gru)[1] and _fused_available()
 
 
 def _dropout_between_layers(gru: GRU) -> bool:
@@ -150,7 +163,7 @@ def forward_engine(gru: GRU, x: Tensor | None = None) -> str:
     """The engine of ``gru``'s forward pass over ``x`` (B, T, I): native, torch or fused."""
     if gru.engine != "auto":
         return str(gru.engine)
-    native_ok, _ = _support(gru.reset_after, gru.layer_norm, gru.recurrent_dropout, gru.zoneout)
+    native_ok, _ = _support_of(gru)
     if _fused_serves(gru, gru.stack_weights()[0].weight_hh):
         batch = 1 if x is None else x.shape[0]
         if _auto_picks_fused(batch, needs_grad(gru, x), native_ok):
@@ -173,16 +186,12 @@ def plain_inference(gru: GRU, x: object, h0: object) -> list[DirectionWeights] |
         return None
     if gru.bidirectional or gru.go_backwards or (gru.training and _dropout_between_layers(gru)):
         return None
-    native_ok, fused_ok = _support(
-        gru.reset_after, gru.layer_norm, gru.recurrent_dropout, gru.zoneout
-    )
+    native_ok, fused_ok = _support_of(gru)
     if not fused_ok:
         return None
     layers = gru.stack_weights()
     weight = layers[0].weight_hh
-    if x.dtype is not weight.dtype or x.dtype not in FUSED_DTYPES:
-        return None
-    if x.device.type != "cpu" or weight.device.type != "cpu":
+    if x.dtype is not weight.dtype or x.device.type != "cpu" or not _kernels_take(weight):
         return None
     if needs_grad(gru, x):
         return None
