@@ -19,7 +19,13 @@ from grukit.nn import planning
 from grukit.nn._inference import run_plain_inference
 from grukit.nn._init import INITS, init_direction
 from grukit.nn._stack import merge_directions, run_layers, run_native
-from grukit.nn.streaming import GRUStreamer, check_streamable, fused_step, torch_step
+from grukit.nn.streaming import (
+    GRUStreamer,
+    LayerSteppers,
+    check_streamable,
+    fused_step,
+    torch_step,
+)
 
 MERGES = ("concat", "sum", "mean", "mul")
 ROLES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "norm_weight_ih", "norm_weight_hh")
@@ -170,6 +176,7 @@ class GRU(nn.Module):
         self.num_directions = 2 if self.bidirectional else 1
         #: The engine that ran the last ``forward`` or ``step`` (None before the first call).
         self.last_engine: str | None = None
+        self._layer_steppers = LayerSteppers()  # GRU.step's packed weights, made on first use
         gates = 3 * self.hidden_size
         # per layer-direction: the parameter name of each role in ROLES (None when absent)
         self._role_names: list[tuple[str | None, ...]] = []
@@ -383,7 +390,9 @@ class GRU(nn.Module):
         """
         check_streamable(self)
         engine = planning.step_engine(self, x_t)
-        run = fused_step if engine == "fused" else torch_step
-        result = run(self, x_t, state)
+        if engine == "fused":
+            result = fused_step(self, x_t, state, self._layer_steppers)
+        else:
+            result = torch_step(self, x_t, state)
         self.__dict__["last_engine"] = engine
         return result

@@ -10,7 +10,6 @@ PyTorch step, which gives the same numbers up to rounding. Which route a call ta
 
 from __future__ import annotations
 
-import weakref
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["GRUStreamer"]
 
 _VERSION = attrgetter("_version")
-#: Per module: (the parameters' identities and versions, one FusedStepper per layer).
-_STEPPERS: weakref.WeakKeyDictionary[GRU, tuple[list[tuple[int, int]], list[Any]]] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def check_streamable(gru: GRU) -> None:
@@ -44,25 +39,34 @@ def check_streamable(gru: GRU) -> None:
         raise ValueError("streaming cannot run backwards in time, got go_backwards=True")
 
 
-def _steppers_for(gru: GRU, stack: list[DirectionWeights]) -> list[Any]:
-    """One ``FusedStepper`` per layer, rebuilt when any parameter changed since the last call.
+class LayerSteppers:
+    """One ``FusedStepper`` per layer of a GRU, kept by the GRU for its :meth:`GRU.step` and
+    rebuilt when any parameter changed since the last step.
 
     A change is a new parameter object or an in-place update (optimizer steps and
     ``load_state_dict`` bump the tensor's version counter).
     """
-    key = [(id(t), t._version) for p in stack for t in p if t is not None]
-    cached = _STEPPERS.get(gru)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    from grukit.engines.fused import FusedStepper
 
-    steppers = [FusedStepper.from_module(gru, layer=layer) for layer in range(gru.num_layers)]
-    _STEPPERS[gru] = (key, steppers)
-    return steppers
+    def __init__(self) -> None:
+        self._key: list[tuple[int, int]] = []
+        self._steppers: list[Any] = []
+
+    def current(self, gru: GRU, stack: list[DirectionWeights]) -> list[Any]:
+        """The steppers for ``gru``'s parameters ``stack`` (``gru.stack_weights()``)."""
+        key = [(id(t), t._version) for p in stack for t in p if t is not None]
+        if key != self._key or not self._steppers:
+            from grukit.engines.fused import FusedStepper
+
+            layers = range(gru.num_layers)
+            self._steppers = [FusedStepper.from_module(gru, layer=layer) for layer in layers]
+            self._key = key
+        return self._steppers
 
 
-def fused_step(gru: GRU, x_t: Tensor, state: Tensor | None) -> tuple[Tensor, Tensor]:
-    """``gru.step`` through the steppers: a new state tensor, the inputs left untouched."""
+def fused_step(
+    gru: GRU, x_t: Tensor, state: Tensor | None, steppers: LayerSteppers
+) -> tuple[Tensor, Tensor]:
+    """``gru.step`` through ``gru``'s steppers: a new state tensor, the inputs left untouched."""
     stack = gru.stack_weights()
     weight = stack[0].weight_hh
     if not isinstance(x_t, Tensor) or x_t.dim() != 2 or x_t.shape[1] != gru.input_size:
@@ -90,7 +94,7 @@ def fused_step(gru: GRU, x_t: Tensor, state: Tensor | None) -> tuple[Tensor, Ten
         previous = state.detach().cpu().numpy()
     out = new_state.numpy()
     layer_input = np.ascontiguousarray(x_t.detach().cpu().numpy())
-    for layer, stepper in enumerate(_steppers_for(gru, stack)):
+    for layer, stepper in enumerate(steppers.current(gru, stack)):
         stepper.step(layer_input, np.ascontiguousarray(previous[layer]), out=out[layer])
         layer_input = out[layer]
     return new_state[-1], new_state
