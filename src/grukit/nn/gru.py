@@ -389,10 +389,11 @@ class GRU(nn.Module):
         on grukit's PyTorch step (``"torch"``); see ``grukit.nn.planning``.
         """
         check_streamable(self)
-        engine = planning.step_engine(self, x_t)
+        stack = self.stack_weights()
+        engine = planning.step_engine(self, x_t, stack)
         if engine == "fused":
-            result = fused_step(self, x_t, state, self._layer_steppers)
+            result = fused_step(self, x_t, state, stack, self._layer_steppers)
         else:
-            result = torch_step(self, x_t, state)
+            result = torch_step(self, x_t, state, stack)
         self.__dict__["last_engine"] = engine
         return result

@@ -150,13 +150,16 @@ def _auto_picks_fused(batch: int, grad: bool, native_ok: bool) -> bool:
     return batch <= (FUSED_TRAINING_MAX_BATCH if grad else FUSED_INFERENCE_MAX_BATCH)
 
 
-def needs_grad(gru: GRU, x: object) -> bool:
-    """Whether a call must be differentiable: grad mode on and ``x`` or a parameter needs it."""
+def needs_grad(x: object, weights: list[DirectionWeights]) -> bool:
+    """Whether a call must be differentiable: grad mode on and ``x`` or a parameter needs it.
+
+    ``weights``: the module's ``stack_weights()`` (every parameter).
+    """
     if not torch.is_grad_enabled():
         return False
     if isinstance(x, Tensor) and x.requires_grad:
         return True
-    return any(t is not None and t.requires_grad for p in gru.stack_weights() for t in p)
+    return any(t is not None and t.requires_grad for p in weights for t in p)
 
 
 def forward_engine(gru: GRU, x: Tensor | None = None) -> str:
@@ -164,9 +167,10 @@ def forward_engine(gru: GRU, x: Tensor | None = None) -> str:
     if gru.engine != "auto":
         return str(gru.engine)
     native_ok, _ = _support_of(gru)
-    if _fused_serves(gru, gru.stack_weights()[0].weight_hh):
+    weights = gru.stack_weights()
+    if _fused_serves(gru, weights[0].weight_hh):
         batch = 1 if x is None else x.shape[0]
-        if _auto_picks_fused(batch, needs_grad(gru, x), native_ok):
+        if _auto_picks_fused(batch, needs_grad(x, weights), native_ok):
             return "fused"
     return "native" if native_ok else "torch"
 
@@ -193,7 +197,7 @@ def plain_inference(gru: GRU, x: object, h0: object) -> list[DirectionWeights] |
     weight = layers[0].weight_hh
     if x.dtype is not weight.dtype or x.device.type != "cpu" or not _kernels_take(weight):
         return None
-    if needs_grad(gru, x):
+    if needs_grad(x, layers):
         return None
     steps, batch = (x.shape[1], x.shape[0]) if gru.batch_first else (x.shape[0], x.shape[1])
     if steps == 0 or x.shape[2] != gru.input_size:
@@ -210,22 +214,23 @@ def plain_inference(gru: GRU, x: object, h0: object) -> list[DirectionWeights] |
     return layers if _fused_available() else None
 
 
-def _steppers_serve(gru: GRU) -> bool:
+def _steppers_serve(gru: GRU, weight: Tensor) -> bool:
     """The fused steppers can run ``gru``'s steps (leaving aside gradients and training)."""
     if gru.engine != "auto" and gru.engine != "fused":
         return False
-    return _fused_serves(gru, gru.stack_weights()[0].weight_hh)
+    return _fused_serves(gru, weight)
 
 
-def step_engine(gru: GRU, x_t: object) -> str:
+def step_engine(gru: GRU, x_t: object, weights: list[DirectionWeights]) -> str:
     """``"fused"`` when ``gru.step(x_t, ...)`` runs on the fused steppers, else ``"torch"``.
 
-    The steppers have no autograd: a step that needs a gradient keeps the PyTorch path.
+    ``weights`` is ``gru.stack_weights()`` (the step runs with them too). The steppers have no
+    autograd: a step that needs a gradient keeps the PyTorch path.
     """
     if (
-        _steppers_serve(gru)
+        _steppers_serve(gru, weights[0].weight_hh)
         and not (gru.training and _dropout_between_layers(gru))
-        and not needs_grad(gru, x_t)
+        and not needs_grad(x_t, weights)
     ):
         return "fused"
     return "torch"
@@ -233,5 +238,5 @@ def step_engine(gru: GRU, x_t: object) -> str:
 
 def plan_streamer(gru: GRU) -> StreamerPlan:
     """How a streamer over ``gru`` runs (no gradient flows through a streamer)."""
-    engine = "fused" if _steppers_serve(gru) else "torch"
+    engine = "fused" if _steppers_serve(gru, gru.stack_weights()[0].weight_hh) else "torch"
     return StreamerPlan(engine, _dropout_between_layers(gru))

@@ -64,10 +64,16 @@ class LayerSteppers:
 
 
 def fused_step(
-    gru: GRU, x_t: Tensor, state: Tensor | None, steppers: LayerSteppers
+    gru: GRU,
+    x_t: Tensor,
+    state: Tensor | None,
+    stack: list[DirectionWeights],
+    steppers: LayerSteppers,
 ) -> tuple[Tensor, Tensor]:
-    """``gru.step`` through ``gru``'s steppers: a new state tensor, the inputs left untouched."""
-    stack = gru.stack_weights()
+    """``gru.step`` through ``gru``'s steppers: a new state tensor, the inputs left untouched.
+
+    ``stack``: ``gru.stack_weights()``.
+    """
     weight = stack[0].weight_hh
     if not isinstance(x_t, Tensor) or x_t.dim() != 2 or x_t.shape[1] != gru.input_size:
         raise ValueError(
@@ -100,14 +106,18 @@ def fused_step(
     return new_state[-1], new_state
 
 
-def torch_step(gru: GRU, x_t: Tensor, state: Tensor | None) -> tuple[Tensor, Tensor]:
-    """``gru.step`` with grukit's PyTorch step: every option, differentiable."""
+def torch_step(
+    gru: GRU, x_t: Tensor, state: Tensor | None, stack: list[DirectionWeights]
+) -> tuple[Tensor, Tensor]:
+    """``gru.step`` with grukit's PyTorch step: every option, differentiable.
+
+    ``stack``: ``gru.stack_weights()``.
+    """
     if gru.training and gru.recurrent_dropout > 0:
         raise ValueError(
             "step() cannot apply recurrent_dropout in training mode (its mask spans a whole "
             "sequence); call eval() or use forward()"
         )
-    stack = gru.stack_weights()
     x_t = check.input_tensor(x_t, gru.input_size, batched_dims=2)
     check.same_dtype("x_t", x_t, stack[0].weight_ih)
     if x_t.dim() != 2:
