@@ -90,7 +90,7 @@ def _reference_run(settings, state, x):
 @pytest.mark.parametrize(("fixture", "layer"), CASES)
 def test_grukit_matches_keras_outputs(fixture, layer):
     expected = _expected(fixture, layer)
-    gru = from_keras(FIXTURES / f"{fixture}.keras", layer=layer)
+    gru = from_keras(FIXTURES / f"{fixture}.keras", layer=layer, factory=grukit.GRU)
     assert isinstance(gru, grukit.GRU) and not gru.training
     output, h_n = _grukit_run(gru, expected["input"])
     np.testing.assert_allclose(output, expected["output"], rtol=0, atol=ATOL)
@@ -133,30 +133,34 @@ def test_initial_state_matches_keras():
 
 
 def test_settings_read_from_keras():
-    assert from_keras(FIXTURES / "gru_reset_before.keras").reset_after is False
-    assert from_keras(FIXTURES / "gru_no_bias.keras").bias is False
-    assert from_keras(FIXTURES / "gru_go_backwards.keras").go_backwards is True
-    options = from_keras(FIXTURES / "gru_options.keras")  # stateful, unroll, dropout accepted
+    assert from_keras(FIXTURES / "gru_reset_before.keras", factory=grukit.GRU).reset_after is False
+    assert from_keras(FIXTURES / "gru_no_bias.keras", factory=grukit.GRU).bias is False
+    assert from_keras(FIXTURES / "gru_go_backwards.keras", factory=grukit.GRU).go_backwards is True
+    options = from_keras(
+        FIXTURES / "gru_options.keras", factory=grukit.GRU
+    )  # stateful, unroll, dropout accepted
     assert options.recurrent_dropout == pytest.approx(0.2) and options.dropout == 0.0
     for mode, merge in [("concat", "concat"), ("sum", "sum"), ("mul", "mul"), ("ave", "mean")]:
-        gru = from_keras(FIXTURES / f"bidirectional_{mode}.keras")
+        gru = from_keras(FIXTURES / f"bidirectional_{mode}.keras", factory=grukit.GRU)
         assert gru.bidirectional and gru.merge == merge and not gru.go_backwards
 
 
 def test_load_keras_lists_every_gru_layer_in_model_order():
-    pairs = load_keras(FIXTURES / "nested.keras")
+    pairs = load_keras(FIXTURES / "nested.keras", factory=grukit.GRU)
     assert [name for name, _ in pairs] == ["first", "inner/inner_gru", "bi", "last"]
     assert all(isinstance(gru, grukit.GRU) for _, gru in pairs)
     assert [gru.hidden_size for _, gru in pairs] == [4, 3, 2, 2]
-    assert [name for name, _ in load_keras(FIXTURES / "sequential.keras")] == ["seq_gru"]
+    assert [name for name, _ in load_keras(FIXTURES / "sequential.keras", factory=grukit.GRU)] == [
+        "seq_gru"
+    ]
 
 
 def test_chained_layers_reproduce_the_model():
     """encoder -> decoder on the model input gives Keras's decoder output."""
     with np.load(FIXTURES / "two_grus.npz") as data:
         x, expected = data["x"], data["decoder/output"]
-    encoder = from_keras(FIXTURES / "two_grus.keras", layer="encoder")
-    decoder = from_keras(FIXTURES / "two_grus.keras", layer="decoder")
+    encoder = from_keras(FIXTURES / "two_grus.keras", layer="encoder", factory=grukit.GRU)
+    decoder = from_keras(FIXTURES / "two_grus.keras", layer="decoder", factory=grukit.GRU)
     with torch.no_grad():
         output = decoder(encoder(torch.from_numpy(x))[0])[0].numpy()
     np.testing.assert_allclose(output, expected, rtol=0, atol=ATOL)
@@ -174,11 +178,16 @@ def test_chained_layers_reproduce_the_model():
     ids=["json-path", "keras-path", "json-str-path", "dict", "json-text"],
 )
 def test_weights_file_with_config(config):
-    from_file = from_keras(FIXTURES / "two_grus.keras", layer="decoder")
-    gru = from_keras(FIXTURES / "two_grus.weights.h5", layer="decoder", config=config)
+    from_file = from_keras(FIXTURES / "two_grus.keras", layer="decoder", factory=grukit.GRU)
+    gru = from_keras(
+        FIXTURES / "two_grus.weights.h5", layer="decoder", config=config, factory=grukit.GRU
+    )
     for (name, a), (_, b) in zip(gru.named_parameters(), from_file.named_parameters(), strict=True):
         assert torch.equal(a, b), name
-    assert [n for n, _ in load_keras(FIXTURES / "two_grus.weights.h5", config=config)] == [
+    assert [
+        n
+        for n, _ in load_keras(FIXTURES / "two_grus.weights.h5", config=config, factory=grukit.GRU)
+    ] == [
         "encoder",
         "decoder",
     ]
@@ -186,28 +195,35 @@ def test_weights_file_with_config(config):
 
 def test_weights_file_needs_a_config():
     with pytest.raises(ValueError, match=r"weights file without an architecture: pass `config=`"):
-        from_keras(FIXTURES / "two_grus.weights.h5")
+        from_keras(FIXTURES / "two_grus.weights.h5", factory=grukit.GRU)
     with pytest.raises(ValueError, match=r"`config` is only used with a .weights.h5 file"):
-        from_keras(FIXTURES / "two_grus.keras", config=FIXTURES / "two_grus.json")
+        from_keras(
+            FIXTURES / "two_grus.keras", config=FIXTURES / "two_grus.json", factory=grukit.GRU
+        )
 
 
 def test_weights_that_do_not_match_the_config_are_refused():
     config = json.loads((FIXTURES / "two_grus.json").read_text())
     config["config"]["layers"][1]["config"]["name"] = "renamed"
     with pytest.raises(ValueError, match=r"holds layer 'encoder', the config expects 'renamed'"):
-        load_keras(FIXTURES / "two_grus.weights.h5", config=config)
+        load_keras(FIXTURES / "two_grus.weights.h5", config=config, factory=grukit.GRU)
     config = json.loads((FIXTURES / "two_grus.json").read_text())
     config["config"]["layers"][1]["config"]["units"] = 5
     with pytest.raises(ValueError, match=r"`kernel` must have shape \(I, 15\) for units=5"):
-        from_keras(FIXTURES / "two_grus.weights.h5", layer="encoder", config=config)
+        from_keras(
+            FIXTURES / "two_grus.weights.h5", layer="encoder", config=config, factory=grukit.GRU
+        )
 
 
 def test_layer_selection_errors_list_the_names():
     with pytest.raises(ValueError, match=r"has 2 GRU layers: pass `layer=` one of \['encoder'"):
-        from_keras(FIXTURES / "two_grus.keras")
+        from_keras(FIXTURES / "two_grus.keras", factory=grukit.GRU)
     with pytest.raises(ValueError, match=r"`layer` 'nope' was not found; available GRU layers"):
-        from_keras(FIXTURES / "two_grus.keras", layer="nope")
-    assert from_keras(FIXTURES / "nested.keras", layer="inner_gru").hidden_size == 3
+        from_keras(FIXTURES / "two_grus.keras", layer="nope", factory=grukit.GRU)
+    assert (
+        from_keras(FIXTURES / "nested.keras", layer="inner_gru", factory=grukit.GRU).hidden_size
+        == 3
+    )
     twins = [KerasLayerRecord(f"{m}/gru", "GRU", {}, []) for m in ("a", "b")]
     with pytest.raises(ValueError, match=r"`layer` 'gru' is ambiguous; .*\['a/gru', 'b/gru'\]"):
         _select(twins, "gru", "model")
@@ -228,9 +244,9 @@ def test_layer_selection_errors_list_the_names():
 )
 def test_unsupported_keras_layers_are_refused(fixture, match):
     with pytest.raises(ValueError, match=match):
-        from_keras(FIXTURES / f"{fixture}.keras")
+        from_keras(FIXTURES / f"{fixture}.keras", factory=grukit.GRU)
     with pytest.raises(ValueError, match=match):
-        load_keras(FIXTURES / f"{fixture}.keras")
+        load_keras(FIXTURES / f"{fixture}.keras", factory=grukit.GRU)
 
 
 def _gru_record(**changes):
@@ -255,19 +271,23 @@ def test_bidirectional_with_a_backwards_forward_layer_is_refused():
 
 def test_bad_sources_are_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"Keras file not found: .*missing.keras"):
-        from_keras(tmp_path / "missing.keras")
+        from_keras(tmp_path / "missing.keras", factory=grukit.GRU)
     text = tmp_path / "notes.txt"
     text.write_text("hello")
     with pytest.raises(ValueError, match=r"is neither a .keras archive nor an HDF5 weights file"):
-        from_keras(text)
+        from_keras(text, factory=grukit.GRU)
     with pytest.raises(TypeError, match=r"`source` must be the path of a .keras or .weights.h5"):
-        from_keras(42)
+        from_keras(42, factory=grukit.GRU)
     with pytest.raises(ValueError, match=r"no Keras GRU or Bidirectional\(GRU\) layer found"):
         config = json.loads((FIXTURES / "two_grus.json").read_text())
         config["config"]["layers"] = config["config"]["layers"][:1]  # the input layer only
-        from_keras(FIXTURES / "two_grus.weights.h5", config=config)
+        from_keras(FIXTURES / "two_grus.weights.h5", config=config, factory=grukit.GRU)
     with pytest.raises(ValueError, match=r"has no layer list in its config \(subclassed"):
-        from_keras(FIXTURES / "two_grus.weights.h5", config={"class_name": "Functional"})
+        from_keras(
+            FIXTURES / "two_grus.weights.h5",
+            config={"class_name": "Functional"},
+            factory=grukit.GRU,
+        )
 
 
 def test_class_methods_forward_config_and_layer():
@@ -277,7 +297,7 @@ def test_class_methods_forward_config_and_layer():
     fixtures = Path(__file__).parent / "fixtures"
     weights, config = fixtures / "two_grus.weights.h5", fixtures / "two_grus.json"
     via_class = grukit.GRU.from_keras(weights, layer="decoder", config=config)
-    via_module = interop.from_keras(weights, layer="decoder", config=config)
+    via_module = interop.from_keras(weights, layer="decoder", config=config, factory=grukit.GRU)
     for (name, a), (_, b) in zip(
         via_class.state_dict().items(), via_module.state_dict().items(), strict=True
     ):

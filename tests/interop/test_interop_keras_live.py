@@ -49,7 +49,7 @@ def test_from_live_gru(x, reset_after, go_backwards):
     layer.build(x.shape)
     _randomize(layer, 1)
     expected, h_expected = (np.asarray(a) for a in layer(x))
-    output, h_n = _grukit(from_keras(layer), x)
+    output, h_n = _grukit(from_keras(layer, factory=grukit.GRU), x)
     np.testing.assert_allclose(output, expected, rtol=0, atol=ATOL)
     np.testing.assert_allclose(h_n[0], h_expected, rtol=0, atol=ATOL)
 
@@ -62,8 +62,8 @@ def test_from_live_model_picks_a_layer_by_name(x):
     )
     model = keras.Model(inputs, layer(hidden))
     _randomize(layer, 2)
-    assert [name for name, _ in load_keras(model)] == ["a", "b"]
-    gru = from_keras(model, layer="b")
+    assert [name for name, _ in load_keras(model, factory=grukit.GRU)] == ["a", "b"]
+    gru = from_keras(model, layer="b", factory=grukit.GRU)
     hidden_value = np.asarray(model.get_layer("a")(x))
     output, _ = _grukit(gru, hidden_value)
     np.testing.assert_allclose(output, np.asarray(layer(hidden_value)), rtol=0, atol=ATOL)
@@ -71,7 +71,7 @@ def test_from_live_model_picks_a_layer_by_name(x):
 
 def test_unbuilt_layer_is_refused():
     with pytest.raises(ValueError, match=r"is not built yet"):
-        from_keras(keras.layers.GRU(3, name="fresh"))
+        from_keras(keras.layers.GRU(3, name="fresh"), factory=grukit.GRU)
 
 
 @pytest.mark.parametrize(

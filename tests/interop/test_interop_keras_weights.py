@@ -17,7 +17,7 @@ from hypothesis import given, settings
 import grukit
 from grukit.interop import from_keras, to_keras_weights
 from grukit.interop._keras_source import KerasLayerRecord, read_file_records
-from grukit.interop._modules import build_gru
+from grukit.interop._modules import build
 from grukit.interop.keras import record_to_spec
 from strategies import choices, flags, seeds, sizes
 
@@ -114,7 +114,7 @@ def test_reset_before_bias_hh_is_folded_exactly(bidirectional):
     gru = _randomize(grukit.GRU(3, 4, reset_after=False, bidirectional=bidirectional).double(), 7)
     assert gru.bias_hh_l0.abs().min() > 0
     settings_back, state = record_to_spec(_as_keras_record(gru, to_keras_weights(gru)))
-    back = build_gru(settings_back, state)
+    back = build(grukit.GRU, settings_back, state)
     assert back.bias_hh_l0.abs().max() == 0
     x = torch.randn(2, 5, 3, dtype=torch.float64)
     with torch.no_grad():
@@ -132,7 +132,9 @@ def test_keras_file_to_grukit_to_keras_weights_is_identity():
         assert len(back) == len(record.weights)
         for a, b in zip(back, record.weights, strict=True):
             np.testing.assert_array_equal(a, b)
-    assert from_keras(fixtures / "gru_options.keras").to_keras_weights()[0].shape == (3, 12)
+    assert from_keras(fixtures / "gru_options.keras", factory=grukit.GRU).to_keras_weights()[
+        0
+    ].shape == (3, 12)
 
 
 def test_multi_layer_gru_needs_a_layer_index():

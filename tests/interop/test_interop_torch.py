@@ -38,7 +38,7 @@ def _assert_same_state(a: torch.nn.Module, b: torch.nn.Module) -> None:
 def test_from_torch_gives_identical_outputs(options, dtype):
     torch.manual_seed(0)
     module = torch.nn.GRU(3, 5, dtype=dtype, **options).eval()
-    gru = from_torch(module)
+    gru = from_torch(module, factory=grukit.GRU)
     assert isinstance(gru, grukit.GRU)
     _assert_same_state(gru, module)
     x = torch.randn((4, 7, 3) if module.batch_first else (7, 4, 3), dtype=dtype)
@@ -53,7 +53,7 @@ def test_from_torch_gives_identical_outputs(options, dtype):
 def test_from_torch_matches_packed_sequences_with_lengths():
     torch.manual_seed(1)
     module = torch.nn.GRU(2, 4, num_layers=2, bidirectional=True, batch_first=True).double()
-    gru = from_torch(module)
+    gru = from_torch(module, factory=grukit.GRU)
     x = torch.randn(3, 6, 2, dtype=torch.float64)
     lengths = torch.tensor([6, 3, 1])
     packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True)
@@ -67,9 +67,9 @@ def test_from_torch_matches_packed_sequences_with_lengths():
 
 def test_from_torch_keeps_training_mode_and_dropout():
     module = torch.nn.GRU(3, 4, num_layers=2, dropout=0.25)
-    gru = from_torch(module)
+    gru = from_torch(module, factory=grukit.GRU)
     assert gru.training and gru.dropout == 0.25
-    assert not from_torch(module.eval()).training
+    assert not from_torch(module.eval(), factory=grukit.GRU).training
     back = to_torch(gru.eval())
     assert back.dropout == 0.25 and not back.training
 
@@ -103,7 +103,7 @@ def test_torch_round_trip_is_identity(
         batch_first=batch_first,
         dtype=dtype,
     )
-    back = to_torch(from_torch(module))
+    back = to_torch(from_torch(module, factory=grukit.GRU))
     _assert_same_state(back, module)
     for name in ("input_size", "hidden_size", "num_layers", "bidirectional", "bias", "batch_first"):
         assert getattr(back, name) == getattr(module, name)
@@ -120,7 +120,7 @@ def test_grukit_round_trip_is_identity(hidden_size, num_layers, bidirectional, b
     gru = grukit.GRU(
         3, hidden_size, num_layers=num_layers, bidirectional=bidirectional, bias=bias
     ).double()
-    again = from_torch(to_torch(gru))
+    again = from_torch(to_torch(gru), factory=grukit.GRU)
     _assert_same_state(again, gru)
     assert again.batch_first == gru.batch_first
     x = torch.randn(2, 4, 3, dtype=torch.float64)
@@ -151,11 +151,11 @@ def test_to_torch_names_every_blocking_setting():
 
 def test_wrong_types_are_refused():
     with pytest.raises(TypeError, match=r"`module` must be a torch.nn.GRU, got LSTM"):
-        from_torch(torch.nn.LSTM(3, 4))
+        from_torch(torch.nn.LSTM(3, 4), factory=grukit.GRU)
     with pytest.raises(TypeError, match=r"expected a grukit.GRU, got Linear"):
         to_torch(torch.nn.Linear(3, 4))
     with pytest.raises(TypeError, match=r"`cell` must be a torch.nn.GRUCell, got GRU"):
-        cell_from_torch(torch.nn.GRU(3, 4))
+        cell_from_torch(torch.nn.GRU(3, 4), factory=grukit.GRUCell)
     with pytest.raises(TypeError, match=r"`cell` must be a grukit.GRUCell, got Linear"):
         cell_to_torch(torch.nn.Linear(3, 4))
 
@@ -165,7 +165,7 @@ def test_wrong_types_are_refused():
 def test_cell_round_trip_and_outputs(bias, dtype):
     torch.manual_seed(2)
     module = torch.nn.GRUCell(3, 5, bias=bias, dtype=dtype)
-    cell = cell_from_torch(module)
+    cell = cell_from_torch(module, factory=grukit.GRUCell)
     assert isinstance(cell, grukit.GRUCell)
     _assert_same_state(cell, module)
     _assert_same_state(cell_to_torch(cell), module)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-import types
 
 import pytest
 import torch
@@ -194,33 +192,134 @@ def test_reset_parameters_redraws():
 
 
 def test_interop_methods_delegate_to_grukit_interop(monkeypatch):
+    from grukit.interop import keras, pytorch
+
     calls = []
-    fake = types.ModuleType("grukit.interop")
-    for name in ("from_torch", "to_torch", "cell_from_torch", "cell_to_torch"):
-        setattr(fake, name, lambda obj, _name=name: calls.append((_name, obj)) or _name)
-    fake.to_keras_weights = lambda obj, layer=None: (
-        calls.append(("to_keras_weights", obj, layer)) or "to_keras_weights"
-    )
-    fake.from_keras = lambda source, layer=None, config=None: (
-        calls.append(("from_keras", source, layer, config)) or 1
-    )
-    monkeypatch.setitem(sys.modules, "grukit.interop", fake)
-    monkeypatch.setattr(grukit, "interop", fake, raising=False)
+
+    def fake(name):
+        def convert(obj, **kwargs):
+            calls.append((name, obj, kwargs))
+            return name
+
+        return convert
+
+    for module, names in (
+        (pytorch, ("from_torch", "to_torch", "cell_from_torch", "cell_to_torch")),
+        (keras, ("from_keras", "to_keras_weights")),
+    ):
+        for name in names:
+            monkeypatch.setattr(module, name, fake(name))
     gru, cell, module = grukit.GRU(2, 3), grukit.GRUCell(2, 3), object()
     assert grukit.GRU.from_torch(module) == "from_torch"
     assert gru.to_torch() == "to_torch"
     assert gru.to_keras_weights(layer=0) == "to_keras_weights"
-    assert grukit.GRU.from_keras("model.keras", layer="gru", config="c.json") == 1
+    assert grukit.GRU.from_keras("model.keras", layer="gru", config="c.json") == "from_keras"
     assert grukit.GRUCell.from_torch(module) == "cell_from_torch"
     assert cell.to_torch() == "cell_to_torch"
     assert calls == [
-        ("from_torch", module),
-        ("to_torch", gru),
-        ("to_keras_weights", gru, 0),
-        ("from_keras", "model.keras", "gru", "c.json"),
-        ("cell_from_torch", module),
-        ("cell_to_torch", cell),
+        ("from_torch", module, {"factory": grukit.GRU}),  # the class builds the module
+        ("to_torch", gru, {}),
+        ("to_keras_weights", gru, {"layer": 0}),
+        ("from_keras", "model.keras", {"layer": "gru", "config": "c.json", "factory": grukit.GRU}),
+        ("cell_from_torch", module, {"factory": grukit.GRUCell}),
+        ("cell_to_torch", cell, {}),
     ]
+
+
+def test_interop_classmethods_build_the_calling_class():
+    class Custom(grukit.GRU):
+        pass
+
+    gru = Custom.from_torch(torch.nn.GRU(2, 3))
+    assert type(gru) is Custom
+
+
+def test_direction_weights_by_role():
+    gru = grukit.GRU(3, 4, num_layers=2, bidirectional=True, layer_norm=True)
+    weights = gru.direction_weights(1, direction=1)
+    assert weights.weight_ih is gru.weight_ih_l1_reverse
+    assert weights.weight_hh is gru.weight_hh_l1_reverse
+    assert weights.bias_ih is gru.bias_ih_l1_reverse and weights.bias_hh is gru.bias_hh_l1_reverse
+    assert weights.norm_weight_ih is gru.norm_weight_ih_l1_reverse
+    assert weights.norm_weight_hh is gru.norm_weight_hh_l1_reverse
+    assert weights._fields == (
+        "weight_ih", "weight_hh", "bias_ih", "bias_hh", "norm_weight_ih", "norm_weight_hh",
+    )  # fmt: skip
+    stack = gru.stack_weights()
+    assert len(stack) == 4
+    for layer in range(2):
+        for direction in range(2):
+            expected = gru.direction_weights(layer, direction)
+            got = stack[layer * 2 + direction]
+            assert all(a is b for a, b in zip(got, expected, strict=True))
+    plain = grukit.GRU(3, 4, bias=False).direction_weights(0)
+    assert plain.bias_ih is None and plain.bias_hh is None and plain.norm_weight_ih is None
+
+
+def test_direction_weights_without_bias_with_layer_norm():
+    gru = grukit.GRU(3, 4, bias=False, layer_norm=True)
+    weights = gru.direction_weights(0)
+    assert weights.bias_ih is None and weights.bias_hh is None
+    assert weights.norm_weight_ih is gru.norm_weight_ih_l0
+    assert weights.norm_weight_hh is gru.norm_weight_hh_l0
+
+
+def test_direction_weights_see_replaced_parameters():
+    gru = grukit.GRU(3, 4)
+    gru.weight_hh_l0 = torch.nn.Parameter(torch.zeros(12, 4))
+    assert gru.direction_weights(0).weight_hh is gru.weight_hh_l0
+    assert gru.stack_weights()[0].weight_hh is gru.weight_hh_l0
+
+
+def test_parametrized_weights_are_used_by_every_path():
+    class Halve(torch.nn.Module):
+        def forward(self, weight):
+            return weight * 0.5
+
+    torch.manual_seed(0)
+    gru = grukit.GRU(3, 4).eval()
+    plain = grukit.GRU(3, 4).eval()
+    plain.load_state_dict(gru.state_dict())
+    with torch.no_grad():
+        plain.weight_hh_l0.mul_(0.5)
+    torch.nn.utils.parametrize.register_parametrization(gru, "weight_hh_l0", Halve())
+    assert torch.equal(gru.direction_weights(0).weight_hh, plain.weight_hh_l0)
+    x = torch.randn(2, 5, 3)
+    with torch.no_grad():
+        for lengths in (None, [5, 5]):  # the fast path and the general path
+            assert torch.equal(gru(x, lengths=lengths)[0], plain(x, lengths=lengths)[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((2,), r"`layer` must be an integer in \[0, 1\], got 2"),
+        ((-1,), r"`layer` must be an integer in \[0, 1\], got -1"),
+        ((0, 1), r"`direction` must be an integer in \[0, 0\], got 1"),
+        ((1.0,), r"`layer` must be an integer in \[0, 1\], got 1.0"),
+    ],
+)
+def test_direction_weights_refuse_what_does_not_exist(args, message):
+    with pytest.raises(ValueError, match=message):
+        grukit.GRU(3, 4, num_layers=2).direction_weights(*args)
+
+
+def test_last_engine_names_the_engine_of_the_last_call():
+    gru = grukit.GRU(3, 4, engine="torch")
+    assert gru.last_engine is None
+    gru(torch.randn(2, 5, 3))
+    assert gru.last_engine == "torch"
+    gru.step(torch.randn(2, 3))
+    assert gru.last_engine == "torch"
+    native = grukit.GRU(3, 4, engine="native")
+    native(torch.randn(2, 5, 3))
+    assert native.last_engine == "native"
+    native.step(torch.randn(2, 3))  # native has no step: grukit's PyTorch step
+    assert native.last_engine == "torch"
+    failing = grukit.GRU(3, 4)
+    with pytest.raises(ValueError):
+        failing(torch.randn(2, 5, 7))
+    assert failing.last_engine is None  # a refused call runs nothing
 
 
 def test_repr_lists_non_default_options():

@@ -1,6 +1,6 @@
-"""``GRU.forward``'s fast inference path (``grukit.nn._inference``) gives the general path's
-numbers, bit for bit, and is taken exactly when the general path would run the fused engine
-with no gradient."""
+"""``GRU.forward``'s fast inference path (``grukit.nn._inference``, taken when
+``grukit.nn.planning.plain_inference`` says so) gives the general path's numbers, bit for bit,
+and is taken exactly when the general path would run the fused engine with no gradient."""
 
 from __future__ import annotations
 
@@ -49,9 +49,10 @@ def test_fast_path_equals_the_general_path(config, dtype, with_h0, fast_calls):
     full = torch.full((batch,), steps)
     with torch.no_grad():
         fast_out, fast_h = gru(x, h0)
-        assert fast_calls == [1]
+        assert fast_calls == [1] and gru.last_engine == "fused"
+        gru.last_engine = None
         general_out, general_h = gru(x, h0, lengths=full)  # lengths: the general path
-        assert fast_calls == [1]
+        assert fast_calls == [1] and gru.last_engine == "fused"
     assert fast_out.shape == general_out.shape and fast_h.shape == general_h.shape
     assert torch.equal(fast_out, general_out)
     assert torch.equal(fast_h, general_h)
@@ -95,14 +96,14 @@ def test_fast_path_is_not_taken_where_the_general_path_differs(
 
 
 def test_auto_keeps_large_batches_on_native(fast_calls):
-    from grukit.nn._rules import FUSED_INFERENCE_MAX_BATCH
+    from grukit.nn.planning import FUSED_INFERENCE_MAX_BATCH
 
     gru = grukit.GRU(2, 3).eval()
     with torch.no_grad():
         gru(torch.randn(FUSED_INFERENCE_MAX_BATCH + 1, 2, 2))
-        assert fast_calls == []
+        assert fast_calls == [] and gru.last_engine == "native"
         gru(torch.randn(FUSED_INFERENCE_MAX_BATCH, 2, 2))
-    assert fast_calls == [1]
+    assert fast_calls == [1] and gru.last_engine == "fused"
 
 
 def test_bad_arguments_get_the_general_paths_errors():

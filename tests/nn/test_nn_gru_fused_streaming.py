@@ -7,7 +7,6 @@ import pytest
 import torch
 
 import grukit
-from grukit.nn import _streaming
 
 TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-10}
 
@@ -21,22 +20,18 @@ def make_gru(dtype, **options):
 @pytest.mark.parametrize(
     "options", [{}, {"num_layers": 2}, {"reset_after": False, "num_layers": 2}, {"bias": False}]
 )
-def test_fused_step_equals_forward(dtype, options, monkeypatch):
+def test_fused_step_equals_forward(dtype, options):
     gru = make_gru(dtype, **options)
     x = torch.randn(2, 7, 3, dtype=dtype)
-    calls = []
-    original = _streaming.fused_step
-    monkeypatch.setattr(
-        "grukit.nn.gru.fused_step", lambda *a: calls.append(1) or original(*a), raising=True
-    )
     with torch.no_grad():
         expected, h_n = gru(x)
         state = None
         for t in range(x.shape[1]):
+            gru.last_engine = None
             y_t, state = gru.step(x[:, t], state)
+            assert gru.last_engine == "fused"  # every step took the fused path
             torch.testing.assert_close(y_t, expected[:, t], atol=TOLERANCE[dtype], rtol=0)
     torch.testing.assert_close(state, h_n, atol=TOLERANCE[dtype], rtol=0)
-    assert len(calls) == x.shape[1]  # every step took the fused path
 
 
 def test_fused_step_leaves_its_inputs_untouched():
@@ -65,8 +60,21 @@ def test_step_with_gradients_stays_differentiable():
     gru = make_gru(torch.float32)
     x_t = torch.randn(2, 3, requires_grad=True)
     y_t, _ = gru.step(x_t)
+    assert gru.last_engine == "torch"
     y_t.sum().backward()
     assert x_t.grad is not None and gru.weight_ih_l0.grad is not None
+
+
+def test_step_with_any_trainable_parameter_stays_differentiable():
+    gru = make_gru(torch.float32)
+    gru.weight_hh_l0.requires_grad_(False)  # the bias still needs its gradient
+    y_t, _ = gru.step(torch.randn(2, 3))
+    assert gru.last_engine == "torch"
+    y_t.sum().backward()
+    assert gru.bias_hh_l0.grad is not None
+    with torch.no_grad():
+        gru.step(torch.randn(2, 3))
+    assert gru.last_engine == "fused"
 
 
 def test_fused_step_errors_name_the_argument():
@@ -108,8 +116,31 @@ def test_streamer_falls_back_for_variants_with_the_same_numbers():
     with torch.no_grad():
         expected, _ = gru(x)
     streamer = gru.streamer(batch_size=2)
+    assert streamer.last_engine == "torch"
     got = torch.stack([streamer.step(x[:, t]).clone() for t in range(5)], dim=1)
+    assert streamer.last_engine == "torch" and gru.last_engine == "torch"
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+
+
+def test_streamer_records_its_route_as_training_dropout_switches_it():
+    gru = make_gru(torch.float32, num_layers=2, dropout=0.5)
+    streamer = gru.streamer(batch_size=1)
+    x_t = np.ones((1, 3), np.float32)
+    assert streamer.last_engine == "fused"  # planned at creation
+    streamer.step(x_t)
+    assert streamer.last_engine == "fused"
+    gru.train()  # dropout between layers: the PyTorch step
+    streamer.step(x_t)
+    assert streamer.last_engine == "torch" and gru.last_engine == "torch"
+    gru.eval()
+    start = streamer.state.clone()
+    got = streamer.step(x_t).copy()
+    assert streamer.last_engine == "fused"
+    with torch.no_grad():
+        expected, _ = gru(torch.from_numpy(x_t)[:, None], start)
+    np.testing.assert_allclose(got, expected[:, 0].numpy(), atol=1e-5, rtol=0)
+    streamer.step(torch.from_numpy(x_t))  # a tensor: the slow route, still fused
+    assert streamer.last_engine == "fused"
 
 
 def test_streamer_refuses_bidirectional_and_bad_batch():

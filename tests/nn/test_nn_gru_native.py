@@ -7,7 +7,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import grukit
-from grukit.nn import _rules
+from grukit.nn import planning
 
 PLAIN = [
     {},
@@ -108,12 +108,12 @@ AUTO_CASES = [
     # (constructor options, batch, needs grad, fused available, expected engine)
     ({}, 2, False, True, "fused"),
     ({}, 2, True, True, "fused"),
-    ({}, _rules.FUSED_INFERENCE_MAX_BATCH + 1, False, True, "native"),
-    ({}, _rules.FUSED_TRAINING_MAX_BATCH + 1, True, True, "native"),
+    ({}, planning.FUSED_INFERENCE_MAX_BATCH + 1, False, True, "native"),
+    ({}, planning.FUSED_TRAINING_MAX_BATCH + 1, True, True, "native"),
     ({"num_layers": 2, "bidirectional": True, "merge": "sum"}, 2, False, True, "fused"),
     ({"bias": False, "dropout": 0.3, "num_layers": 2}, 2, True, True, "fused"),
     ({"go_backwards": True}, 2, False, True, "fused"),
-    ({"reset_after": False}, _rules.FUSED_INFERENCE_MAX_BATCH + 1, False, True, "fused"),
+    ({"reset_after": False}, planning.FUSED_INFERENCE_MAX_BATCH + 1, False, True, "fused"),
     ({"layer_norm": True}, 2, False, True, "torch"),
     ({"recurrent_dropout": 0.2}, 2, False, True, "torch"),
     ({"zoneout": 0.1}, 2, False, True, "torch"),
@@ -161,6 +161,7 @@ def test_engine_for_reports_the_engine_that_runs(
         gru(x)
     ran = set(called) or {"torch"}
     assert ran == {expected}
+    assert gru.last_engine == expected
 
 
 def test_auto_keeps_native_on_other_devices_and_dtypes():

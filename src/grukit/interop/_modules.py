@@ -1,13 +1,22 @@
-"""Glue between the pure conversions (settings dict + NumPy state dict) and grukit's modules."""
+"""Between the conversions' ``(settings dict, state dict)`` pairs and PyTorch modules.
+
+A grukit module is read through its public attributes and ``named_parameters`` (duck-typed) and
+built through a factory that the caller passes (``GRU.from_torch`` passes its own class), so
+that this package sits below ``grukit.nn`` and never imports it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
-__all__ = ["GRU_SETTINGS", "build_cell", "build_gru", "gru_settings", "numpy_state"]
+__all__ = ["GRU_SETTINGS", "build", "gru_settings", "numpy_state"]
+
+M = TypeVar("M", bound=torch.nn.Module)
+Device = torch.device | str | None
 
 # constructor arguments of grukit.GRU that describe the function it computes (no `init`, `engine`)
 GRU_SETTINGS: dict[str, Any] = {
@@ -46,7 +55,7 @@ def _dtype_of(value: Any) -> torch.dtype:
     return torch.from_numpy(np.empty(0, dtype=np.asarray(value).dtype)).dtype
 
 
-def _load(module: torch.nn.Module, state: dict[str, Any], device) -> None:
+def _load(module: torch.nn.Module, state: dict[str, Any], device: Device) -> None:
     expected = dict(module.named_parameters())
     if set(expected) != set(state):
         raise ValueError(
@@ -66,38 +75,23 @@ def _load(module: torch.nn.Module, state: dict[str, Any], device) -> None:
     module.to(device=device)
 
 
-def _build(cls: type, settings: dict[str, Any], state: dict[str, Any], dtype, device):
-    if dtype is None:
-        dtype = _dtype_of(next(iter(state.values())))
-    module = cls(**settings).to(dtype=dtype)
-    _load(module, state, device)
-    return module
-
-
-def build_gru(
+def build(
+    factory: Callable[..., M],
     settings: dict[str, Any],
     state: dict[str, Any],
     *,
     dtype: torch.dtype | None = None,
-    device: torch.device | str | None = None,
-) -> torch.nn.Module:
-    """A ``grukit.GRU`` with ``settings`` holding exactly ``state`` (arrays or tensors).
+    device: Device = None,
+) -> M:
+    """``factory(**settings)`` holding exactly ``state`` (arrays or tensors, by parameter name).
 
+    ``factory`` is the module class (``grukit.GRU``, ``grukit.GRUCell`` or a subclass) or any
+    callable taking the settings as keyword arguments and returning a ``torch.nn.Module`` whose
+    ``named_parameters`` are the keys of ``state``; interop itself never imports ``grukit.nn``.
     ``dtype`` defaults to the dtype of the state's arrays; the module is moved to ``device``.
     """
-    from grukit.nn import GRU
-
-    return _build(GRU, settings, state, dtype, device)
-
-
-def build_cell(
-    settings: dict[str, Any],
-    state: dict[str, Any],
-    *,
-    dtype: torch.dtype | None = None,
-    device: torch.device | str | None = None,
-) -> torch.nn.Module:
-    """A ``grukit.GRUCell`` with ``settings`` holding exactly ``state``; as :func:`build_gru`."""
-    from grukit.nn import GRUCell
-
-    return _build(GRUCell, settings, state, dtype, device)
+    if dtype is None:
+        dtype = _dtype_of(next(iter(state.values())))
+    module = factory(**settings).to(dtype=dtype)
+    _load(module, state, device)
+    return module

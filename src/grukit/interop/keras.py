@@ -15,6 +15,7 @@ eval-mode outputs are identical).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import torch
 
 from grukit.interop._keras_source import KerasLayerRecord, live_records, read_file_records
 from grukit.interop._layout import keras_to_torch_direction, torch_to_keras_direction
-from grukit.interop._modules import build_gru, gru_settings, numpy_state
+from grukit.interop._modules import M, build, gru_settings, numpy_state
 
 __all__ = [
     "from_keras",
@@ -183,8 +184,13 @@ def _select(records: list[KerasLayerRecord], layer: str | None, source: Any) -> 
     raise ValueError(f"`layer` {layer!r} {problem}; available GRU layers: {names}")
 
 
-def from_keras(source: Any, layer: str | None = None, *, config: Any = None) -> torch.nn.Module:
+def from_keras(
+    source: Any, layer: str | None = None, *, config: Any = None, factory: Callable[..., M]
+) -> M:
     """Build a ``grukit.GRU`` computing exactly what a Keras ``GRU`` / ``Bidirectional`` computes.
+
+    ``grukit.GRU.from_keras(source, layer, config=config)`` is this call with
+    ``factory=grukit.GRU``.
 
     Parameters
     ----------
@@ -197,6 +203,8 @@ def from_keras(source: Any, layer: str | None = None, *, config: Any = None) -> 
     config : dict, str or path-like, optional
         Architecture for a weights file: a ``.keras`` file, a ``.json`` file or JSON string from
         ``model.to_json()``, or that JSON parsed into a dict.
+    factory : callable
+        Builds the module from the settings: ``grukit.GRU`` (or a subclass).
 
     Returns
     -------
@@ -208,23 +216,25 @@ def from_keras(source: Any, layer: str | None = None, *, config: Any = None) -> 
 
     Examples
     --------
-    >>> gru = from_keras("model.keras", layer="encoder_gru")  # doctest: +SKIP
+    >>> gru = from_keras("model.keras", layer="encoder_gru", factory=grukit.GRU)  # doctest: +SKIP
     >>> output, h_n = gru(x)  # doctest: +SKIP
     """
     record = _select(_records(source, config), layer, source)
     settings, state = record_to_spec(record)
-    return build_gru(settings, state).eval()
+    return build(factory, settings, state).eval()
 
 
-def load_keras(source: Any, *, config: Any = None) -> list[tuple[str, torch.nn.Module]]:
+def load_keras(
+    source: Any, *, config: Any = None, factory: Callable[..., M]
+) -> list[tuple[str, M]]:
     """Every GRU layer of a Keras model as ``(name, grukit.GRU)`` pairs, in model order.
 
     Includes GRUs inside ``Bidirectional`` wrappers and nested Sequential/Functional models (named
-    ``"inner_model/layer"``). Arguments as for :func:`from_keras`; a layer that cannot be
-    converted raises the error :func:`from_keras` would.
+    ``"inner_model/layer"``). Arguments as for :func:`from_keras` (``factory=grukit.GRU``); a
+    layer that cannot be converted raises the error :func:`from_keras` would.
     """
     return [
-        (record.name, build_gru(*record_to_spec(record)).eval())
+        (record.name, build(factory, *record_to_spec(record)).eval())
         for record in _records(source, config)
     ]
 

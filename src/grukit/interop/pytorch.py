@@ -2,16 +2,19 @@
 
 grukit names its parameters exactly as PyTorch does (``weight_ih_l{k}[_reverse]``, gate rows
 r, z, n), so the conversion copies tensors unchanged. The way back refuses settings that
-``torch.nn.GRU`` cannot compute, naming the setting and the reason.
+``torch.nn.GRU`` cannot compute, naming the setting and the reason. A grukit module is built
+by the ``factory`` the caller passes (``grukit.GRU.from_torch`` passes ``grukit.GRU``) and read
+through its public attributes: this module does not import ``grukit.nn``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from grukit.interop._modules import build_cell, build_gru, gru_settings
+from grukit.interop._modules import M, build, gru_settings
 
 __all__ = ["cell_from_torch", "cell_to_torch", "from_torch", "to_torch", "torch_refusals"]
 
@@ -25,17 +28,18 @@ def _dtype_device(module: torch.nn.Module) -> tuple[torch.dtype, torch.device]:
     return param.dtype, param.device
 
 
-def from_torch(module: torch.nn.GRU) -> torch.nn.Module:
-    """A ``grukit.GRU`` computing exactly what a ``torch.nn.GRU`` computes.
+def from_torch(module: torch.nn.GRU, *, factory: Callable[..., M]) -> M:
+    """A ``grukit.GRU`` (built by ``factory``) computing exactly what a ``torch.nn.GRU`` computes.
 
     Any ``num_layers``, ``bidirectional``, ``bias``, ``batch_first`` and ``dropout``; the copy has
     the module's dtype, device and training mode. ``proj_size`` does not exist for ``nn.GRU``.
+    ``factory`` is ``grukit.GRU`` (or a subclass): ``grukit.GRU.from_torch(module)`` is this call.
 
     Examples
     --------
-    >>> import torch
+    >>> import torch, grukit
     >>> torch_gru = torch.nn.GRU(3, 4, num_layers=2, bidirectional=True)
-    >>> gru = from_torch(torch_gru)
+    >>> gru = from_torch(torch_gru, factory=grukit.GRU)
     >>> x = torch.randn(5, 2, 3)
     >>> torch.allclose(gru(x)[0], torch_gru(x)[0], atol=1e-6)
     True
@@ -52,7 +56,7 @@ def from_torch(module: torch.nn.GRU) -> torch.nn.Module:
         "dropout": float(module.dropout),
     }
     dtype, device = _dtype_device(module)
-    gru = build_gru(settings, _tensors(module), dtype=dtype, device=device)
+    gru = build(factory, settings, _tensors(module), dtype=dtype, device=device)
     return gru.train(module.training)
 
 
@@ -114,13 +118,15 @@ def to_torch(gru: torch.nn.Module) -> torch.nn.GRU:
     return module.train(gru.training)
 
 
-def cell_from_torch(cell: torch.nn.GRUCell) -> torch.nn.Module:
-    """A ``grukit.GRUCell`` computing exactly what a ``torch.nn.GRUCell`` computes."""
+def cell_from_torch(cell: torch.nn.GRUCell, *, factory: Callable[..., M]) -> M:
+    """A ``grukit.GRUCell`` (built by ``factory``) computing exactly what a ``torch.nn.GRUCell``
+    computes; ``grukit.GRUCell.from_torch(cell)`` is this call."""
     if not isinstance(cell, torch.nn.GRUCell):
         raise TypeError(f"`cell` must be a torch.nn.GRUCell, got {type(cell).__name__}")
     settings = {"input_size": cell.input_size, "hidden_size": cell.hidden_size, "bias": cell.bias}
     dtype, device = _dtype_device(cell)
-    return build_cell(settings, _tensors(cell), dtype=dtype, device=device).train(cell.training)
+    built = build(factory, settings, _tensors(cell), dtype=dtype, device=device)
+    return built.train(cell.training)
 
 
 def cell_to_torch(cell: torch.nn.Module) -> torch.nn.GRUCell:

@@ -1,13 +1,15 @@
 """PyTorch modules: :class:`GRU` (stacks, directions, options, streaming), :class:`GRUCell`, and
-:class:`GRUStreamer` (stateful, allocation-free streaming)."""
+:class:`GRUStreamer` (stateful, allocation-free streaming). Which engine serves a call is decided
+in ``grukit.nn.planning``."""
 
 from grukit._lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
+        "DirectionWeights": "grukit.nn.gru",
         "GRU": "grukit.nn.gru",
         "GRUCell": "grukit.nn.cell",
-        "GRUStreamer": "grukit.nn._streaming",
+        "GRUStreamer": "grukit.nn.streaming",
     },
 )

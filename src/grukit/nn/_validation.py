@@ -1,60 +1,13 @@
-"""Argument checks shared by grukit's PyTorch modules: clear errors naming argument and value."""
+"""Tensor argument checks of grukit's PyTorch modules: clear errors naming argument and value.
+
+Scalar arguments (sizes, rates, flags, choices, configs) are checked by ``grukit.checks``.
+"""
 
 from __future__ import annotations
-
-import inspect
-import numbers
-from collections.abc import Iterable, Mapping
-from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
-
-
-def positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def probability(name: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not 0.0 <= float(value) < 1.0
-    ):
-        raise ValueError(f"`{name}` must be a probability in [0, 1), got {value!r}")
-    return float(value)
-
-
-def flag(name: str, value: object) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"`{name}` must be True or False, got {value!r}")
-    return bool(value)
-
-
-def choice(name: str, value: object, options: Iterable[str]) -> str:
-    options = tuple(options)
-    if not isinstance(value, str) or value not in options:
-        listed = ", ".join(repr(option) for option in options)
-        raise ValueError(f"`{name}` must be one of {listed}, got {value!r}")
-    return value
-
-
-def constructor_arguments(cls: type) -> list[str]:
-    """Names of the arguments of ``cls.__init__`` after ``self`` (each is also an attribute)."""
-    return list(inspect.signature(cls.__init__).parameters)[1:]
-
-
-def config_keys(config: object, allowed: Iterable[str], owner: str) -> dict[str, Any]:
-    """Check that ``config`` is a mapping whose keys are constructor arguments of ``owner``."""
-    if not isinstance(config, Mapping):
-        raise ValueError(f"`config` must be a mapping, got {type(config).__name__}")
-    unknown = sorted(set(config) - set(allowed))
-    if unknown:
-        raise ValueError(f"`config` has keys that {owner} does not take: {unknown}")
-    return dict(config)
 
 
 def input_tensor(x: object, input_size: int, *, batched_dims: int) -> Tensor:

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from grukit import checks
 from grukit.engines.torch_loop import input_projection, make_step
 from grukit.nn import _validation as check
 from grukit.nn._init import init_direction
@@ -54,11 +55,11 @@ class GRUCell(nn.Module):
         layer_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.input_size = check.positive_int("input_size", input_size)
-        self.hidden_size = check.positive_int("hidden_size", hidden_size)
-        self.reset_after = check.flag("reset_after", reset_after)
-        self.bias = check.flag("bias", bias)
-        self.layer_norm = check.flag("layer_norm", layer_norm)
+        self.input_size = checks.positive_int("input_size", input_size)
+        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.reset_after = checks.flag("reset_after", reset_after)
+        self.bias = checks.flag("bias", bias)
+        self.layer_norm = checks.flag("layer_norm", layer_norm)
         gates = 3 * self.hidden_size
         self.weight_ih = nn.Parameter(torch.empty(gates, self.input_size))
         self.weight_hh = nn.Parameter(torch.empty(gates, self.hidden_size))
@@ -100,26 +101,26 @@ class GRUCell(nn.Module):
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments as a JSON-serialisable dict (see :meth:`from_config`)."""
-        return {name: getattr(self, name) for name in check.constructor_arguments(type(self))}
+        return {name: getattr(self, name) for name in checks.constructor_arguments(type(self))}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> GRUCell:
         """Build a freshly initialised cell from :meth:`config`'s dict."""
-        allowed = check.constructor_arguments(cls)
-        return cls(**check.config_keys(config, allowed, "GRUCell"))
+        allowed = checks.constructor_arguments(cls)
+        return cls(**checks.config_keys(config, allowed, "GRUCell"))
 
     @classmethod
     def from_torch(cls, module: nn.GRUCell) -> GRUCell:
-        """A grukit cell with ``module``'s sizes and weights (``grukit.interop``)."""
-        from grukit import interop
+        """A cell with ``module``'s sizes and weights (``grukit.interop``)."""
+        from grukit.interop import pytorch
 
-        return interop.cell_from_torch(module)
+        return pytorch.cell_from_torch(module, factory=cls)
 
     def to_torch(self) -> nn.GRUCell:
         """A ``torch.nn.GRUCell`` with this cell's weights (``grukit.interop``)."""
-        from grukit import interop
+        from grukit.interop import pytorch
 
-        return interop.cell_to_torch(self)
+        return pytorch.cell_to_torch(self)
 
     def extra_repr(self) -> str:
         defaults = GRUCell.__init__.__kwdefaults__ or {}

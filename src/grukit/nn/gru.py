@@ -2,24 +2,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from grukit.engines import ENGINES, get_engine, unsupported_reason
-from grukit.engines.torch_loop import input_projection, make_step, reverse_padded
+from grukit import checks
+from grukit.engines import ENGINES, get_engine
+from grukit.engines.torch_loop import reverse_padded
 from grukit.nn import _validation as check
-from grukit.nn._inference import fast_forward
+from grukit.nn import planning
+from grukit.nn._inference import run_plain_inference
 from grukit.nn._init import INITS, init_direction
-from grukit.nn._rules import fused_preferred
-from grukit.nn._streaming import GRUStreamer, can_fuse_step, fused_step
+from grukit.nn._stack import merge_directions, run_layers, run_native
+from grukit.nn.streaming import (
+    GRUStreamer,
+    LayerSteppers,
+    check_streamable,
+    fused_step,
+    torch_step,
+)
 
 MERGES = ("concat", "sum", "mean", "mul")
 ROLES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "norm_weight_ih", "norm_weight_hh")
+
+
+def _lookup(names: tuple[str | None, ...], params: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple([params[name] if name else None for name in names])
+
+
+def _role_lookup(
+    names: tuple[str | None, ...],
+) -> tuple[Callable[[Any], tuple[Any, ...]], tuple[None, ...]]:
+    """``(get, pad)``: ``get(params) + pad`` is the parameters of ``names`` in role order (a
+    missing name raises KeyError). When the present roles come first (every layout but layer
+    norm without bias), ``get`` is one ``itemgetter``: 0.3 us less per call than a loop."""
+    present = tuple(name for name in names if name)
+    if names[: len(present)] == present:
+        return itemgetter(*present), (None,) * (len(names) - len(present))
+    return functools.partial(_lookup, names), ()
+
+
+class DirectionWeights(NamedTuple):
+    """The parameters of one layer-direction of a :class:`GRU` by role (``None`` when absent).
+
+    Shapes: ``weight_ih`` (3H, I) (I = ``input_size`` for layer 0, D * H above), ``weight_hh``
+    (3H, H), the others (3H,); gate blocks r, z, n. The tensors are the module's parameters
+    themselves (not copies).
+    """
+
+    weight_ih: Tensor
+    weight_hh: Tensor
+    bias_ih: Tensor | None
+    bias_hh: Tensor | None
+    norm_weight_ih: Tensor | None
+    norm_weight_hh: Tensor | None
 
 
 class GRU(nn.Module):
@@ -57,14 +98,16 @@ class GRU(nn.Module):
     Parameters are named and shaped as in ``torch.nn.GRU`` (``weight_ih_l0``,
     ``bias_hh_l1_reverse``, ...), so state dicts map one to one; ``layer_norm`` adds gains
     ``norm_weight_ih_l{k}[_reverse]`` and ``norm_weight_hh_l{k}[_reverse]`` (3H,).
+    :meth:`direction_weights` returns one layer-direction's parameters by role.
 
     ``engine``: ``"native"`` runs ``torch.nn.GRU``'s kernels (cuDNN on a GPU; bit-identical to
     ``torch.nn.GRU``; plain reset-after GRUs only), ``"torch"`` grukit's own PyTorch loop (every
-    option), ``"fused"`` compiled CPU kernels, ``"auto"`` native when possible, else torch
-    (see :meth:`engine_for`). ``go_backwards`` (unidirectional only) is Keras's option: the stack
-    runs on the time-reversed sequence (each row's valid steps) and returns its outputs in
-    processing order, i.e. the reversed sequence; with ``lengths`` this output is left-padded,
-    as Keras's with a mask.
+    option), ``"fused"`` compiled CPU kernels, ``"auto"`` picks one per call (see
+    :meth:`engine_for`; the rules are ``grukit.nn.planning``'s). After each ``forward`` or
+    ``step``, :attr:`last_engine` names the engine that ran it. ``go_backwards``
+    (unidirectional only) is Keras's option: the stack runs on the time-reversed sequence (each
+    row's valid steps) and returns its outputs in processing order, i.e. the reversed sequence;
+    with ``lengths`` this output is left-padded, as Keras's with a mask.
 
     Examples
     --------
@@ -76,8 +119,8 @@ class GRU(nn.Module):
     >>> stream = grukit.GRU(3, 8, zoneout=0.1).eval()
     >>> state = stream.initial_state(batch_size=4)
     >>> y_t, state = stream.step(torch.randn(4, 3), state)
-    >>> tuple(y_t.shape), tuple(state.shape)
-    ((4, 8), (1, 4, 8))
+    >>> tuple(y_t.shape), tuple(state.shape), stream.last_engine
+    ((4, 8), (1, 4, 8), 'torch')
     """
 
     def __init__(
@@ -100,21 +143,21 @@ class GRU(nn.Module):
         go_backwards: bool = False,
     ) -> None:
         super().__init__()
-        self.input_size = check.positive_int("input_size", input_size)
-        self.hidden_size = check.positive_int("hidden_size", hidden_size)
-        self.num_layers = check.positive_int("num_layers", num_layers)
-        self.bidirectional = check.flag("bidirectional", bidirectional)
-        self.merge = check.choice("merge", merge, MERGES)
-        self.reset_after = check.flag("reset_after", reset_after)
-        self.bias = check.flag("bias", bias)
-        self.batch_first = check.flag("batch_first", batch_first)
-        self.dropout = check.probability("dropout", dropout)
-        self.recurrent_dropout = check.probability("recurrent_dropout", recurrent_dropout)
-        self.zoneout = check.probability("zoneout", zoneout)
-        self.layer_norm = check.flag("layer_norm", layer_norm)
-        self.init = check.choice("init", init, INITS)
-        self.engine = check.choice("engine", engine, ("auto", *ENGINES))
-        self.go_backwards = check.flag("go_backwards", go_backwards)
+        self.input_size = checks.positive_int("input_size", input_size)
+        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.num_layers = checks.positive_int("num_layers", num_layers)
+        self.bidirectional = checks.flag("bidirectional", bidirectional)
+        self.merge = checks.choice("merge", merge, MERGES)
+        self.reset_after = checks.flag("reset_after", reset_after)
+        self.bias = checks.flag("bias", bias)
+        self.batch_first = checks.flag("batch_first", batch_first)
+        self.dropout = checks.probability("dropout", dropout)
+        self.recurrent_dropout = checks.probability("recurrent_dropout", recurrent_dropout)
+        self.zoneout = checks.probability("zoneout", zoneout)
+        self.layer_norm = checks.flag("layer_norm", layer_norm)
+        self.init = checks.choice("init", init, INITS)
+        self.engine = checks.choice("engine", engine, ("auto", *ENGINES))
+        self.go_backwards = checks.flag("go_backwards", go_backwards)
         if self.merge != "concat" and not self.bidirectional:
             raise ValueError(
                 f"`merge`={self.merge!r} combines two directions and needs bidirectional=True "
@@ -126,65 +169,89 @@ class GRU(nn.Module):
                 "(a bidirectional GRU already runs both directions)"
             )
         if self.engine != "auto":
-            reason = unsupported_reason(get_engine(self.engine), **self._options())
+            reason = planning.engine_refusal(self.engine, self)
             if reason is not None:
                 raise ValueError(f"engine={self.engine!r} cannot run {reason}")
 
         self.num_directions = 2 if self.bidirectional else 1
+        #: The engine that ran the last ``forward`` or ``step`` (None before the first call).
+        self.last_engine: str | None = None
+        self._layer_steppers = LayerSteppers()  # GRU.step's packed weights, made on first use
         gates = 3 * self.hidden_size
-        self._direction_names: list[dict[str, str]] = []  # per layer-direction: role -> name
+        # per layer-direction: the parameter name of each role in ROLES (None when absent)
+        self._role_names: list[tuple[str | None, ...]] = []
+        self._role_lookups: list[tuple[Callable[[Any], tuple[Any, ...]], tuple[None, ...]]] = []
         for layer in range(self.num_layers):
             layer_input = self.input_size if layer == 0 else self.num_directions * self.hidden_size
             for direction in range(self.num_directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
-                shapes = {"weight_ih": (gates, layer_input), "weight_hh": (gates, self.hidden_size)}
+                shapes: dict[str, tuple[int, ...]] = {
+                    "weight_ih": (gates, layer_input),
+                    "weight_hh": (gates, self.hidden_size),
+                }
                 if self.bias:
                     shapes |= {"bias_ih": (gates,), "bias_hh": (gates,)}
                 if self.layer_norm:
                     shapes |= {"norm_weight_ih": (gates,), "norm_weight_hh": (gates,)}
                 for role, shape in shapes.items():
                     self.register_parameter(role + suffix, nn.Parameter(torch.empty(shape)))
-                self._direction_names.append({role: role + suffix for role in shapes})
+                names = tuple(role + suffix if role in shapes else None for role in ROLES)
+                self._role_names.append(names)
+                self._role_lookups.append(_role_lookup(names))
         self.reset_parameters()
 
-    # -- construction helpers -------------------------------------------------------------------
+    # -- parameters and configuration ----------------------------------------------------------
 
-    def _options(self) -> dict[str, Any]:
-        return {
-            "reset_after": self.reset_after,
-            "layer_norm": self.layer_norm,
-            "recurrent_dropout": self.recurrent_dropout,
-            "zoneout": self.zoneout,
-            "go_backwards": self.go_backwards,
-        }
+    def stack_weights(self) -> list[DirectionWeights]:
+        """:meth:`direction_weights` of every layer-direction, at index ``layer * D + direction``
+        (the order of ``h0``).
 
-    def _params(self, layer: int, direction: int) -> dict[str, Tensor | None]:
-        """The tensors of one layer-direction by role (``bias_ih`` ... ``None`` when absent)."""
-        names = self._direction_names[layer * self.num_directions + direction]
-        return {role: getattr(self, names[role]) if role in names else None for role in ROLES}
+        Read from the module at each call, so that a replaced parameter is seen; the hot paths
+        call this once per call, so it reads the parameter dictionary directly instead of going
+        through ``nn.Module.__getattr__`` (about 0.3 us per name) unless a name is not there (a
+        parametrization replaced the parameter by a computed attribute).
+        """
+        params = self._parameters
+        try:
+            return [DirectionWeights._make(get(params) + pad) for get, pad in self._role_lookups]
+        except KeyError:
+            return [
+                DirectionWeights._make([getattr(self, name) if name else None for name in names])
+                for names in self._role_names
+            ]
+
+    def direction_weights(self, layer: int, direction: int = 0) -> DirectionWeights:
+        """The parameters of layer ``layer``, direction ``direction`` (1: reverse), by role.
+
+        Examples
+        --------
+        >>> import grukit
+        >>> weights = grukit.GRU(3, 4, num_layers=2, bias=False).direction_weights(1)
+        >>> tuple(weights.weight_ih.shape), weights.bias_ih
+        ((12, 4), None)
+        """
+        layer = checks.integer("layer", layer, minimum=0, maximum=self.num_layers - 1)
+        direction = checks.integer(
+            "direction", direction, minimum=0, maximum=self.num_directions - 1
+        )
+        return self.stack_weights()[layer * self.num_directions + direction]
 
     def reset_parameters(self) -> None:
         """Re-initialise every parameter with the ``init`` scheme."""
-        for layer in range(self.num_layers):
-            for direction in range(self.num_directions):
-                p = self._params(layer, direction)
-                biases = tuple(p[k] for k in ("bias_ih", "bias_hh") if p[k] is not None)
-                gains = tuple(
-                    p[k] for k in ("norm_weight_ih", "norm_weight_hh") if p[k] is not None
-                )
-                init_direction(
-                    self.init, self.hidden_size, p["weight_ih"], p["weight_hh"], biases, gains
-                )
+        for p in self.stack_weights():
+            biases = tuple(b for b in (p.bias_ih, p.bias_hh) if b is not None)
+            gains = tuple(g for g in (p.norm_weight_ih, p.norm_weight_hh) if g is not None)
+            init_direction(self.init, self.hidden_size, p.weight_ih, p.weight_hh, biases, gains)
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments as a JSON-serialisable dict (see :meth:`from_config`)."""
-        return {name: getattr(self, name) for name in check.constructor_arguments(type(self))}
+        return {name: getattr(self, name) for name in checks.constructor_arguments(type(self))}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> GRU:
         """Build a freshly initialised GRU from :meth:`config`'s dict."""
-        allowed = check.constructor_arguments(cls)
-        return cls(**check.config_keys(config, allowed, "GRU"))
+        allowed = checks.constructor_arguments(cls)
+        return cls(**checks.config_keys(config, allowed, "GRU"))
 
     def extra_repr(self) -> str:
         defaults = GRU.__init__.__kwdefaults__ or {}
@@ -193,70 +260,68 @@ class GRU(nn.Module):
         ]
         return ", ".join([f"{self.input_size}, {self.hidden_size}", *changed])
 
-    # -- interop (implemented in grukit.interop) ------------------------------------------------
+    # -- interop (conversions in grukit.interop; the module is built here, by ``cls``) ---------
 
     @classmethod
     def from_torch(cls, module: nn.GRU) -> GRU:
-        """A grukit GRU with ``module``'s configuration and weights (``grukit.interop``)."""
-        from grukit import interop
+        """A GRU with ``module``'s configuration and weights (``grukit.interop``)."""
+        from grukit.interop import pytorch
 
-        return interop.from_torch(module)
+        return pytorch.from_torch(module, factory=cls)
 
     def to_torch(self) -> nn.GRU:
         """A ``torch.nn.GRU`` with this GRU's weights (``grukit.interop``)."""
-        from grukit import interop
+        from grukit.interop import pytorch
 
-        return interop.to_torch(self)
+        return pytorch.to_torch(self)
 
     @classmethod
     def from_keras(cls, source: Any, layer: str | None = None, *, config: Any = None) -> GRU:
-        """A grukit GRU from a Keras model: a ``.keras`` file, a ``.weights.h5`` file with
-        ``config`` (a ``.keras``/``.json`` path, JSON text or dict), or a live Keras layer.
+        """A GRU from a Keras model: a ``.keras`` file, a ``.weights.h5`` file with ``config``
+        (a ``.keras``/``.json`` path, JSON text or dict), or a live Keras layer.
 
         ``layer`` picks a GRU by name when the model has several. See ``grukit.interop``.
         """
-        from grukit import interop
+        from grukit.interop import keras
 
-        return interop.from_keras(source, layer=layer, config=config)
+        return keras.from_keras(source, layer=layer, config=config, factory=cls)
 
-    def to_keras_weights(self, *, layer: int | None = None) -> Any:
+    def to_keras_weights(self, *, layer: int | None = None) -> list[np.ndarray]:
         """This GRU's weights as the list Keras' ``layer.set_weights`` takes.
 
         A stacked GRU needs ``layer=k``: each grukit layer becomes one Keras layer.
         """
-        from grukit import interop
+        from grukit.interop import keras
 
-        return interop.to_keras_weights(self, layer=layer)
+        return keras.to_keras_weights(self, layer=layer)
 
     # -- running --------------------------------------------------------------------------------
 
     def engine_for(self, x: Tensor | None = None) -> str:
         """The engine that a forward pass over ``x`` (B, T, I) runs: native, torch or fused.
 
-        An explicit ``engine`` is returned as is. ``"auto"`` (rules in ``grukit.nn._rules``,
+        An explicit ``engine`` is returned as is. ``"auto"`` (rules in ``grukit.nn.planning``,
         backed by ``grukit bench``): on a GPU, PyTorch's native kernels (cuDNN) when the options
         allow, else grukit's torch engine; on a CPU, the fused kernels for the batch sizes where
         they are faster than ``torch.nn.GRU`` (and for every batch when native cannot run the
-        options), else native.
+        options), else native. After a call, :attr:`last_engine` names the engine that ran.
         """
-        if self.engine != "auto":
-            return self.engine
-        options = self._options()
-        native_ok = unsupported_reason(get_engine("native"), **options) is None
-        if fused_preferred(self, x, options, native_ok):
-            return "fused"
-        return "native" if native_ok else "torch"
+        return planning.forward_engine(self, x)
 
     def forward(
         self, x: Tensor, h0: Tensor | None = None, lengths: Any = None
     ) -> tuple[Tensor, Tensor]:
         """Run the GRU over ``x``; returns ``(output, h_n)`` (shapes in the class docstring)."""
         if lengths is None:  # plain CPU inference on the fused kernels: nn._inference
-            result = fast_forward(self, x, h0)
-            if result is not None:
+            layers = planning.plain_inference(self, x, h0)
+            if layers is not None:
+                result = run_plain_inference(x, h0, layers, self.batch_first, self.reset_after)
+                # written to __dict__: nn.Module.__setattr__ costs about 1 us
+                self.__dict__["last_engine"] = "fused"
                 return result
         x = check.input_tensor(x, self.input_size, batched_dims=3)
-        check.same_dtype("x", x, self.weight_ih_l0)
+        weight = self.stack_weights()[0].weight_ih
+        check.same_dtype("x", x, weight)
         unbatched = x.dim() == 2
         if unbatched:
             x = x.unsqueeze(0)
@@ -268,13 +333,14 @@ class GRU(nn.Module):
         stacked = self.num_layers * self.num_directions
         if h0 is not None:
             if unbatched:
-                expected, meaning = (stacked, self.hidden_size), "num_layers * D, hidden_size"
+                expected: tuple[int, ...] = (stacked, self.hidden_size)
+                meaning = "num_layers * D, hidden_size"
                 h0 = check.state_tensor("h0", h0, expected, meaning).unsqueeze(1)
             else:
                 expected = (stacked, batch, self.hidden_size)
                 meaning = "num_layers * D, batch, hidden_size"
                 h0 = check.state_tensor("h0", h0, expected, meaning)
-            check.same_dtype("h0", h0, self.weight_ih_l0)
+            check.same_dtype("h0", h0, weight)
         else:
             h0 = x.new_zeros(stacked, batch, self.hidden_size)
         if lengths is not None:
@@ -284,14 +350,15 @@ class GRU(nn.Module):
 
         if self.go_backwards:
             x = reverse_padded(x, lengths)
-        name = self.engine_for(x)
+        name = planning.forward_engine(self, x)
         if name == "native":
-            output, h_n = self._run_native(x, h0, lengths)
+            output, h_n = run_native(self, x, h0, lengths)
         else:
-            output, h_n = self._run_layers(get_engine(name), x, h0, lengths)
+            output, h_n = run_layers(self, get_engine(name), x, h0, lengths)
+        self.__dict__["last_engine"] = name
         if self.go_backwards:  # processing order = the reversed sequence (Keras layout)
             output = reverse_padded(output, lengths).flip(1) if lengths is not None else output
-        output = self._merge(output)
+        output = merge_directions(output, self.merge)
 
         if unbatched:
             return output[0], h_n[:, 0]
@@ -299,81 +366,7 @@ class GRU(nn.Module):
             output = output.transpose(0, 1)
         return output, h_n
 
-    def _merge(self, output: Tensor) -> Tensor:
-        if self.merge == "concat":
-            return output
-        forward, backward = output.chunk(2, dim=-1)
-        if self.merge == "sum":
-            return forward + backward
-        if self.merge == "mean":
-            return (forward + backward) * 0.5
-        return forward * backward
-
-    def _run_native(self, x: Tensor, h0: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor]:
-        from grukit.engines.native import gru_stack
-
-        # torch.nn.GRU's flat order: per layer, per direction, weight_ih, weight_hh[, biases]
-        roles = ROLES[:4] if self.bias else ROLES[:2]
-        weights = [getattr(self, names[role]) for names in self._direction_names for role in roles]
-        return gru_stack(
-            x,
-            h0,
-            weights,
-            has_biases=self.bias,
-            num_layers=self.num_layers,
-            bidirectional=self.bidirectional,
-            dropout=self.dropout,
-            training=self.training,
-            lengths=lengths,
-        )
-
-    def _run_layers(
-        self, engine: Any, x: Tensor, h0: Tensor, lengths: Tensor | None
-    ) -> tuple[Tensor, Tensor]:
-        batch, steps = x.shape[:2]
-        layer_input, finals = x, []
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(self.num_directions):
-                p = self._params(layer, direction)
-                mask = keep = None
-                if self.training and self.recurrent_dropout > 0:
-                    keep_prob = 1.0 - self.recurrent_dropout
-                    mask = torch.bernoulli(x.new_full((batch, self.hidden_size), keep_prob))
-                    mask = mask / keep_prob  # (B, H), entries 0 or 1/(1-p)
-                if self.zoneout > 0:
-                    keep = x.new_full((batch, steps, self.hidden_size), self.zoneout)  # (B, T, H)
-                    if self.training:
-                        keep = torch.bernoulli(keep)
-                output, h_n = engine.gru_layer(
-                    layer_input,
-                    h0[layer * self.num_directions + direction],
-                    p["weight_ih"],
-                    p["weight_hh"],
-                    p["bias_ih"],
-                    p["bias_hh"],
-                    reset_after=self.reset_after,
-                    lengths=lengths,
-                    reverse=direction == 1,
-                    norm_weight_ih=p["norm_weight_ih"],
-                    norm_weight_hh=p["norm_weight_hh"],
-                    recurrent_mask=mask,
-                    zoneout_keep=keep,
-                )
-                outputs.append(output)
-                finals.append(h_n)
-            layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=2)
-            if self.training and self.dropout > 0 and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)
-        return layer_input, torch.stack(finals)
-
-    # -- streaming ------------------------------------------------------------------------------
-
-    def _check_streamable(self) -> None:
-        if self.bidirectional:
-            raise ValueError("streaming needs a unidirectional GRU, got bidirectional=True")
-        if self.go_backwards:
-            raise ValueError("streaming cannot run backwards in time, got go_backwards=True")
+    # -- streaming (grukit.nn.streaming) --------------------------------------------------------
 
     def streamer(self, batch_size: int = 1) -> GRUStreamer:
         """A stateful, allocation-free streaming wrapper (:class:`grukit.nn.GRUStreamer`)."""
@@ -381,9 +374,9 @@ class GRU(nn.Module):
 
     def initial_state(self, batch_size: int) -> Tensor:
         """Zeros of shape (num_layers, B, H) with the parameters' dtype and device."""
-        self._check_streamable()
-        batch_size = check.positive_int("batch_size", batch_size)
-        weight = self.weight_hh_l0
+        check_streamable(self)
+        batch_size = checks.positive_int("batch_size", batch_size)
+        weight = self.direction_weights(0).weight_hh
         return weight.new_zeros(self.num_layers, batch_size, self.hidden_size)
 
     def step(self, x_t: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -391,46 +384,16 @@ class GRU(nn.Module):
 
         Returns ``(y_t, state)`` with ``y_t`` (B, H), equal to the whole-sequence output at this
         step. Zoneout uses its expectation in eval mode and draws in training; recurrent dropout
-        (a mask per whole sequence) is not available step by step in training.
+        (a mask per whole sequence) is not available step by step in training. On a CPU, for
+        inference, the step runs on the fused steppers (:attr:`last_engine` ``"fused"``), else
+        on grukit's PyTorch step (``"torch"``); see ``grukit.nn.planning``.
         """
-        self._check_streamable()
-        if can_fuse_step(self, x_t):
-            return fused_step(self, x_t, state)
-        if self.training and self.recurrent_dropout > 0:
-            raise ValueError(
-                "step() cannot apply recurrent_dropout in training mode (its mask spans a whole "
-                "sequence); call eval() or use forward()"
-            )
-        x_t = check.input_tensor(x_t, self.input_size, batched_dims=2)
-        check.same_dtype("x_t", x_t, self.weight_ih_l0)
-        if x_t.dim() != 2:
-            raise ValueError(
-                f"`x_t` must have shape (B, {self.input_size}), got {tuple(x_t.shape)}"
-            )
-        expected = (self.num_layers, x_t.shape[0], self.hidden_size)
-        if state is None:
-            state = x_t.new_zeros(expected)
-        state = check.state_tensor("state", state, expected, "num_layers, batch, hidden_size")
-        check.same_dtype("state", state, self.weight_ih_l0)
-        layer_input, new_state = x_t, []
-        for layer in range(self.num_layers):
-            p = self._params(layer, 0)
-            gi = input_projection(layer_input, p["weight_ih"], p["bias_ih"], p["norm_weight_ih"])
-            step = make_step(
-                p["weight_hh"],
-                p["bias_hh"],
-                reset_after=self.reset_after,
-                norm_weight_hh=p["norm_weight_hh"],
-            )
-            h_prev = state[layer]
-            h = step(gi, h_prev, None)
-            if self.zoneout > 0:
-                keep = h.new_full(h.shape, self.zoneout)
-                if self.training:
-                    keep = torch.bernoulli(keep)
-                h = torch.lerp(h, h_prev, keep)  # exact at keep = 0 and 1
-            new_state.append(h)
-            layer_input = h
-            if self.training and self.dropout > 0 and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, training=True)
-        return layer_input, torch.stack(new_state)
+        check_streamable(self)
+        stack = self.stack_weights()
+        engine = planning.step_engine(self, x_t, stack)
+        if engine == "fused":
+            result = fused_step(self, x_t, state, stack, self._layer_steppers)
+        else:
+            result = torch_step(self, x_t, state, stack)
+        self.__dict__["last_engine"] = engine
+        return result

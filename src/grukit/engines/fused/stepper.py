@@ -115,8 +115,10 @@ class FusedStepper:
     ) -> FusedStepper:
         """Build from ``torch.nn.GRUCell``, ``torch.nn.GRU`` or ``grukit.GRU`` (one direction).
 
-        Parameters are looked up as ``weight_ih`` (cells) or ``weight_ih_l{layer}[_reverse]``;
-        ``reset_after`` is taken from the module when it has that attribute.
+        Parameters are looked up as ``weight_ih`` (cells) or ``weight_ih_l{layer}[_reverse]``,
+        through ``direction_weights`` for a module that has it (``grukit.GRU``, which must not
+        use layer norm: the steppers have none); ``reset_after`` is taken from the module when
+        it has that attribute.
         """
         suffix = (
             "" if hasattr(module, "weight_ih") else f"_l{layer}" + ("_reverse" if reverse else "")
@@ -124,6 +126,14 @@ class FusedStepper:
         if not hasattr(module, f"weight_ih{suffix}"):
             raise ValueError(f"module {type(module).__name__} has no parameter weight_ih{suffix}")
         options.setdefault("reset_after", getattr(module, "reset_after", True))
+        if hasattr(module, "direction_weights"):
+            weights = module.direction_weights(layer, 1 if reverse else 0)
+            if weights.norm_weight_ih is not None or weights.norm_weight_hh is not None:
+                raise ValueError(
+                    f"module {type(module).__name__} has layer_norm=True: the fused steppers "
+                    "have no layer normalisation"
+                )
+            return cls(*weights[:4], **options)
         return cls(
             getattr(module, f"weight_ih{suffix}"),
             getattr(module, f"weight_hh{suffix}"),

@@ -1,81 +1,80 @@
-"""Streaming with the fused engine: per-layer ``FusedStepper`` objects kept in step with a GRU.
+"""Streaming: ``GRU.step`` and :class:`GRUStreamer`, one time step per call.
 
-``GRU.step`` and :class:`GRUStreamer` run one time step per call. On a CPU, for inference, they go
-through the fused engine's steppers: the weights are packed once and re-packed only when a
-parameter changes (an optimizer step, ``load_state_dict``), detected through each parameter's
-version counter. Everything else (autograd, GPUs, layer norm, zoneout, training-time dropout)
-takes the PyTorch path, which gives the same numbers.
+On a CPU, for inference, steps go through the fused engine's steppers (``FusedStepper``): the
+weights are packed once and re-packed only when a parameter changes (an optimizer step,
+``load_state_dict``), detected through each parameter's version counter. Everything else
+(autograd, GPUs, layer norm, zoneout, training-time dropout between layers) takes grukit's
+PyTorch step, which gives the same numbers up to rounding. Which route a call takes is
+``grukit.nn.planning``'s decision (``step_engine``, ``plan_streamer``).
 """
 
 from __future__ import annotations
 
-import functools
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
-if TYPE_CHECKING:
-    from grukit.nn.gru import GRU
+from grukit import checks
+from grukit.engines.torch_loop import input_projection, make_step
+from grukit.nn import _validation as check
+from grukit.nn import planning
 
-_FUSABLE_DTYPES = (torch.float32, torch.float64)
+if TYPE_CHECKING:
+    from grukit.nn.gru import GRU, DirectionWeights
+
+__all__ = ["GRUStreamer"]
+
 _VERSION = attrgetter("_version")
 
 
-@functools.cache
-def _fused_available() -> bool:
-    from grukit.engines import fused
-
-    return fused.is_available()
-
-
-def can_fuse_step(gru: GRU, x_t: Any, *, inference: bool = False) -> bool:
-    """Whether a step may use the fused steppers (same results either way).
-
-    ``inference=True`` (the streamer) skips the autograd check: no gradient flows there.
-    Parameters are read from ``gru._parameters`` directly: ``nn.Module.__getattr__`` costs
-    about 0.3 us per lookup, which matters at a microsecond per step.
-    """
-    if gru.engine not in ("auto", "fused"):
-        return False
-    weight = gru._parameters["weight_hh_l0"]
-    if weight.device.type != "cpu" or weight.dtype not in _FUSABLE_DTYPES:
-        return False
-    if gru.layer_norm or gru.recurrent_dropout or gru.zoneout:
-        return False
-    if gru.training and gru.dropout:
-        return False
-    if (
-        not inference
-        and torch.is_grad_enabled()
-        and (weight.requires_grad or (isinstance(x_t, Tensor) and x_t.requires_grad))
-    ):
-        return False  # the steppers have no autograd: keep the differentiable path
-    return _fused_available()
+def check_streamable(gru: GRU) -> None:
+    """Refuse the configurations that cannot run one step at a time."""
+    if gru.bidirectional:
+        raise ValueError("streaming needs a unidirectional GRU, got bidirectional=True")
+    if gru.go_backwards:
+        raise ValueError("streaming cannot run backwards in time, got go_backwards=True")
 
 
-def steppers_for(gru: GRU) -> list[Any]:
-    """One ``FusedStepper`` per layer, rebuilt when any parameter changed since the last call.
+class LayerSteppers:
+    """One ``FusedStepper`` per layer of a GRU, kept by the GRU for its :meth:`GRU.step` and
+    rebuilt when any parameter changed since the last step.
 
     A change is a new parameter object or an in-place update (optimizer steps and
     ``load_state_dict`` bump the tensor's version counter).
     """
-    key = tuple([(id(p), p._version) for p in gru._parameters.values()])
-    cache = gru.__dict__.get("_fused_steppers")
-    if cache is not None and cache[0] == key:
-        return cache[1]
-    from grukit.engines.fused import FusedStepper
 
-    steppers = [FusedStepper.from_module(gru, layer=layer) for layer in range(gru.num_layers)]
-    gru.__dict__["_fused_steppers"] = (key, steppers)
-    return steppers
+    def __init__(self) -> None:
+        self._key: list[tuple[int, int]] = []
+        self._steppers: list[Any] = []
+
+    def current(self, gru: GRU, stack: list[DirectionWeights]) -> list[Any]:
+        """The steppers for ``gru``'s parameters ``stack`` (``gru.stack_weights()``)."""
+        key = [(id(t), t._version) for p in stack for t in p if t is not None]
+        if key != self._key or not self._steppers:
+            from grukit.engines.fused import FusedStepper
+
+            layers = range(gru.num_layers)
+            self._steppers = [FusedStepper.from_module(gru, layer=layer) for layer in layers]
+            self._key = key
+        return self._steppers
 
 
-def fused_step(gru: GRU, x_t: Tensor, state: Tensor | None) -> tuple[Tensor, Tensor]:
-    """``gru.step`` through the steppers: a new state tensor, the inputs left untouched."""
-    weight = gru._parameters["weight_hh_l0"]
+def fused_step(
+    gru: GRU,
+    x_t: Tensor,
+    state: Tensor | None,
+    stack: list[DirectionWeights],
+    steppers: LayerSteppers,
+) -> tuple[Tensor, Tensor]:
+    """``gru.step`` through ``gru``'s steppers: a new state tensor, the inputs left untouched.
+
+    ``stack``: ``gru.stack_weights()``.
+    """
+    weight = stack[0].weight_hh
     if not isinstance(x_t, Tensor) or x_t.dim() != 2 or x_t.shape[1] != gru.input_size:
         raise ValueError(
             f"`x_t` must have shape (B, {gru.input_size}), got "
@@ -101,10 +100,51 @@ def fused_step(gru: GRU, x_t: Tensor, state: Tensor | None) -> tuple[Tensor, Ten
         previous = state.detach().cpu().numpy()
     out = new_state.numpy()
     layer_input = np.ascontiguousarray(x_t.detach().cpu().numpy())
-    for layer, stepper in enumerate(steppers_for(gru)):
+    for layer, stepper in enumerate(steppers.current(gru, stack)):
         stepper.step(layer_input, np.ascontiguousarray(previous[layer]), out=out[layer])
         layer_input = out[layer]
     return new_state[-1], new_state
+
+
+def torch_step(
+    gru: GRU, x_t: Tensor, state: Tensor | None, stack: list[DirectionWeights]
+) -> tuple[Tensor, Tensor]:
+    """``gru.step`` with grukit's PyTorch step: every option, differentiable.
+
+    ``stack``: ``gru.stack_weights()``.
+    """
+    if gru.training and gru.recurrent_dropout > 0:
+        raise ValueError(
+            "step() cannot apply recurrent_dropout in training mode (its mask spans a whole "
+            "sequence); call eval() or use forward()"
+        )
+    x_t = check.input_tensor(x_t, gru.input_size, batched_dims=2)
+    check.same_dtype("x_t", x_t, stack[0].weight_ih)
+    if x_t.dim() != 2:
+        raise ValueError(f"`x_t` must have shape (B, {gru.input_size}), got {tuple(x_t.shape)}")
+    expected = (gru.num_layers, x_t.shape[0], gru.hidden_size)
+    if state is None:
+        state = x_t.new_zeros(expected)
+    state = check.state_tensor("state", state, expected, "num_layers, batch, hidden_size")
+    check.same_dtype("state", state, stack[0].weight_ih)
+    layer_input, new_state = x_t, []
+    for layer, p in enumerate(stack):
+        gi = input_projection(layer_input, p.weight_ih, p.bias_ih, p.norm_weight_ih)
+        step = make_step(
+            p.weight_hh, p.bias_hh, reset_after=gru.reset_after, norm_weight_hh=p.norm_weight_hh
+        )
+        h_prev = state[layer]
+        h = step(gi, h_prev, None)
+        if gru.zoneout > 0:
+            keep = h.new_full(h.shape, gru.zoneout)
+            if gru.training:
+                keep = torch.bernoulli(keep)
+            h = torch.lerp(h, h_prev, keep)  # exact at keep = 0 and 1
+        new_state.append(h)
+        layer_input = h
+        if gru.training and gru.dropout > 0 and layer < gru.num_layers - 1:
+            layer_input = F.dropout(layer_input, gru.dropout, training=True)
+    return layer_input, torch.stack(new_state)
 
 
 class GRUStreamer:
@@ -114,9 +154,14 @@ class GRUStreamer:
     a step allocates nothing on the fused path. The streamer is bound to the module's parameter
     tensors when it is created: in-place updates (optimizer steps, ``load_state_dict``) are
     picked up at the next step; after replacing parameters or moving the module (``.to()``),
-    create a new streamer. ``step`` accepts NumPy arrays (the fastest
-    route) or tensors and returns the last layer's new state as the same kind: a view into the
-    buffer, valid until the next step (copy it to keep it).
+    create a new streamer. ``step`` accepts NumPy arrays (the fastest route) or tensors and
+    returns the last layer's new state as the same kind: a view into the buffer, valid until the
+    next step (copy it to keep it).
+
+    Which engine serves the steps is planned once, at creation (``grukit.nn.planning``):
+    ``"fused"`` (the steppers) when they serve the module, else ``"torch"`` (through
+    ``GRU.step``). :attr:`last_engine` names the engine of the last step; it is written when the
+    route changes, not at every step.
 
     Examples
     --------
@@ -125,32 +170,34 @@ class GRUStreamer:
     >>> streamer = gru.streamer(batch_size=1)
     >>> for x_t in np.random.default_rng(0).standard_normal((5, 1, 4)).astype("float32"):
     ...     y_t = streamer.step(x_t)
-    >>> y_t.shape
-    (1, 8)
+    >>> y_t.shape, streamer.last_engine
+    ((1, 8), 'fused')
     """
 
     def __init__(self, gru: GRU, batch_size: int = 1) -> None:
-        gru._check_streamable()
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}")
+        check_streamable(gru)
         self.gru = gru
-        self.batch_size = batch_size
+        self.batch_size = checks.positive_int("batch_size", batch_size)
         self.state = gru.initial_state(batch_size)  # (num_layers, B, H), updated in place
         self._shape = (batch_size, gru.input_size)
         self._last_layer = self.state[-1]  # a view, returned by tensor steps
-        # what cannot change after construction is checked once; see _fusable() for the rest
+        # planned once: what the plan depends on cannot change without a new streamer
+        self._plan = planning.plan_streamer(gru)
+        #: The engine of the last step: ``"fused"`` or ``"torch"`` (before the first step: the
+        #: planned one).
+        self.last_engine = self._plan.engine
         self._layer_states: list[np.ndarray] | None = None
-        if self.state.device.type == "cpu" and can_fuse_step(gru, None, inference=True):
+        if self._plan.engine == "fused":
             self._layer_states = list(self.state.numpy())
         # Version counters only grow, so their sum changes whenever a parameter is updated in
         # place (optimizer steps, load_state_dict): one C-level pass instead of a cache key.
-        self._params = tuple(gru._parameters.values())
+        self._params = tuple(gru.parameters())
         self._version_sum = -1
         self._kernel_args: list[tuple[np.ndarray, np.ndarray]] = []  # (buffer, layer state)
         self._kernel: Any = None  # set with the buffers by _refresh()
         self._np_dtype = self.state.numpy().dtype if self._layer_states is not None else None
         if self._layer_states is not None:
-            self.step = self._fast_step()  # shadows the method: see _fast_step
+            self.step = self._fast_step()  # type: ignore[method-assign]  # see _fast_step
 
     def _refresh(self) -> None:
         """Re-pack the weights into one stepper per layer, sized for this batch."""
@@ -172,8 +219,9 @@ class GRUStreamer:
         self._kernel = direct_step_inplace(self._np_dtype)
 
     def _fusable(self) -> bool:
-        gru = self.gru
-        return self._layer_states is not None and not (gru.training and gru.dropout)
+        return self._layer_states is not None and not (
+            self._plan.dropout_between_layers and self.gru.training
+        )
 
     def reset(self, state: Tensor | None = None) -> None:
         """Zero the state, or copy ``state`` (num_layers, B, H) into it."""
@@ -201,7 +249,7 @@ class GRUStreamer:
         attribute lookup: about 0.2 us less per step at a microsecond per step)."""
         ndarray, dtype, shape, gru = np.ndarray, self._np_dtype, self._shape, self.gru
         params, slow, run_fused = self._params, self._step_slow, self._run_fused
-        stacked = gru.num_layers > 1  # dropout acts between layers only
+        dropout = self._plan.dropout_between_layers  # in training mode: the PyTorch step
         version = -2  # != any sum: the first step goes through _run_fused, which packs
         kernel = buffer = state = None
         # one layer (2 or 4 parameters): the version sum written out, 0.1 us less than
@@ -216,7 +264,7 @@ class GRUStreamer:
                 and x_t.dtype is dtype
                 and x_t.shape == shape
                 and x_t.flags.c_contiguous
-                and not (stacked and gru.training and gru.dropout)
+                and not (dropout and gru.training)
             ):
                 if (
                     kernel is not None
@@ -230,6 +278,7 @@ class GRUStreamer:
                 if len(self._kernel_args) == 1 and len(params) <= 4:  # one layer: inlined above
                     kernel, (buffer, state) = self._kernel, self._kernel_args[0]
                 return out
+            version = -2  # the next fast step goes through _run_fused, which records the engine
             return slow(x_t)
 
         step.__doc__ = GRUStreamer.step.__doc__
@@ -239,6 +288,7 @@ class GRUStreamer:
         """The kernels over the layers; ``x_t`` a C-contiguous (B, I) array of the dtype."""
         if sum(map(_VERSION, self._params)) != self._version_sum:
             self._refresh()
+        self.last_engine = "fused"
         kernel, layer_input = self._kernel, x_t
         for buffer, state in self._kernel_args:
             if kernel(layer_input, state, buffer):  # pragma: no cover - shapes checked above
@@ -263,4 +313,7 @@ class GRUStreamer:
             x = torch.from_numpy(x_t) if as_numpy else x_t
             _, new_state = gru.step(x, self.state)
             self.state.copy_(new_state)
+        engine = gru.last_engine
+        assert engine is not None  # written by the step just run
+        self.last_engine = engine
         return self.state.numpy()[-1] if as_numpy else self._last_layer
