@@ -32,6 +32,7 @@ demo: $(VENV)/.installed-base
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
+	$(VENV)/bin/mypy
 
 test: lint
 	$(VENV)/bin/pytest -m "not slow"

@@ -7,7 +7,7 @@ from grukit._lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
-        "DirectionWeights": "grukit.nn.gru",
+        "DirectionWeights": "grukit.nn._module",
         "GRU": "grukit.nn.gru",
         "GRUCell": "grukit.nn.cell",
         "GRUStreamer": "grukit.nn.streaming",

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from torch import Tensor
 
 if TYPE_CHECKING:
-    from grukit.nn.gru import DirectionWeights
+    from grukit.nn._module import DirectionWeights
 
 
 @functools.cache

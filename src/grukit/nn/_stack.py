@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 if TYPE_CHECKING:
-    from grukit.nn.gru import GRU
+    from grukit.nn._module import StackedGRU
 
 
 def merge_directions(output: Tensor, merge: str) -> Tensor:
@@ -32,7 +32,9 @@ def merge_directions(output: Tensor, merge: str) -> Tensor:
     return forward * backward
 
 
-def run_native(gru: GRU, x: Tensor, h0: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor]:
+def run_native(
+    gru: StackedGRU, x: Tensor, h0: Tensor, lengths: Tensor | None
+) -> tuple[Tensor, Tensor]:
     """The stack on ``torch.nn.GRU``'s kernels (``grukit.engines.native.gru_stack``)."""
     from grukit.engines.native import gru_stack
 
@@ -53,7 +55,7 @@ def run_native(gru: GRU, x: Tensor, h0: Tensor, lengths: Tensor | None) -> tuple
 
 
 def run_layers(
-    gru: GRU, engine: ModuleType, x: Tensor, h0: Tensor, lengths: Tensor | None
+    gru: StackedGRU, engine: ModuleType, x: Tensor, h0: Tensor, lengths: Tensor | None
 ) -> tuple[Tensor, Tensor]:
     """The stack layer-direction by layer-direction on ``engine``; ``(output, h_n)``."""
     batch, steps = x.shape[:2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ from grukit.nn import _validation as check
 from grukit.nn import planning
 from grukit.nn._inference import run_plain_inference
 from grukit.nn._init import INITS, init_direction
+from grukit.nn._module import DirectionWeights
 from grukit.nn._stack import merge_directions, run_layers, run_native
 from grukit.nn.streaming import (
     GRUStreamer,
@@ -45,22 +46,6 @@ def _role_lookup(
     if names[: len(present)] == present:
         return itemgetter(*present), (None,) * (len(names) - len(present))
     return functools.partial(_lookup, names), ()
-
-
-class DirectionWeights(NamedTuple):
-    """The parameters of one layer-direction of a :class:`GRU` by role (``None`` when absent).
-
-    Shapes: ``weight_ih`` (3H, I) (I = ``input_size`` for layer 0, D * H above), ``weight_hh``
-    (3H, H), the others (3H,); gate blocks r, z, n. The tensors are the module's parameters
-    themselves (not copies).
-    """
-
-    weight_ih: Tensor
-    weight_hh: Tensor
-    bias_ih: Tensor | None
-    bias_hh: Tensor | None
-    norm_weight_ih: Tensor | None
-    norm_weight_hh: Tensor | None
 
 
 class GRU(nn.Module):

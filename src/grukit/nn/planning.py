@@ -42,7 +42,7 @@ from torch import Tensor
 from grukit.engines import get_engine, unsupported_reason
 
 if TYPE_CHECKING:
-    from grukit.nn.gru import GRU, DirectionWeights
+    from grukit.nn._module import DirectionWeights, StackedGRU
 
 __all__ = [
     "FUSED_INFERENCE_MAX_BATCH",
@@ -73,7 +73,7 @@ class StreamerPlan(NamedTuple):
     dropout_between_layers: bool
 
 
-def engine_options(gru: GRU) -> dict[str, Any]:
+def engine_options(gru: StackedGRU) -> dict[str, Any]:
     """The settings that decide which engines can run ``gru`` (read from its attributes)."""
     return {
         "reset_after": gru.reset_after,
@@ -84,7 +84,7 @@ def engine_options(gru: GRU) -> dict[str, Any]:
     }
 
 
-def engine_refusal(name: str, gru: GRU) -> str | None:
+def engine_refusal(name: str, gru: StackedGRU) -> str | None:
     """Why engine ``name`` cannot run ``gru``'s configuration, or ``None`` if it can."""
     return unsupported_reason(get_engine(name), **engine_options(gru))
 
@@ -111,7 +111,7 @@ def _support(
     return native, fused
 
 
-def _support_of(gru: GRU) -> tuple[bool, bool]:
+def _support_of(gru: StackedGRU) -> tuple[bool, bool]:
     return _support(
         gru.reset_after, gru.layer_norm, gru.recurrent_dropout, gru.zoneout, gru.go_backwards
     )
@@ -134,12 +134,12 @@ def _kernels_take(weight: Tensor) -> bool:
     return weight.device.type == "cpu" and weight.dtype in FUSED_DTYPES
 
 
-def _fused_serves(gru: GRU, weight: Tensor) -> bool:
+def _fused_serves(gru: StackedGRU, weight: Tensor) -> bool:
     """The fused kernels can run ``gru`` (its options, its parameters ``weight``'s kind)."""
     return _kernels_take(weight) and _support_of(gru)[1] and _fused_available()
 
 
-def _dropout_between_layers(gru: GRU) -> bool:
+def _dropout_between_layers(gru: StackedGRU) -> bool:
     return gru.num_layers > 1 and gru.dropout > 0
 
 
@@ -162,7 +162,7 @@ def needs_grad(x: object, weights: list[DirectionWeights]) -> bool:
     return any(t is not None and t.requires_grad for p in weights for t in p)
 
 
-def forward_engine(gru: GRU, x: Tensor | None = None) -> str:
+def forward_engine(gru: StackedGRU, x: Tensor | None = None) -> str:
     """The engine of ``gru``'s forward pass over ``x`` (B, T, I): native, torch or fused."""
     if gru.engine != "auto":
         return str(gru.engine)
@@ -175,7 +175,7 @@ def forward_engine(gru: GRU, x: Tensor | None = None) -> str:
     return "native" if native_ok else "torch"
 
 
-def plain_inference(gru: GRU, x: object, h0: object) -> list[DirectionWeights] | None:
+def plain_inference(gru: StackedGRU, x: object, h0: object) -> list[DirectionWeights] | None:
     """The layers' weights when ``gru(x, h0)`` (no ``lengths``) takes the fast path, else None.
 
     The fast path is taken exactly when the general path would run the fused engine on every
@@ -214,14 +214,14 @@ def plain_inference(gru: GRU, x: object, h0: object) -> list[DirectionWeights] |
     return layers if _fused_available() else None
 
 
-def _steppers_serve(gru: GRU, weight: Tensor) -> bool:
+def _steppers_serve(gru: StackedGRU, weight: Tensor) -> bool:
     """The fused steppers can run ``gru``'s steps (leaving aside gradients and training)."""
     if gru.engine != "auto" and gru.engine != "fused":
         return False
     return _fused_serves(gru, weight)
 
 
-def step_engine(gru: GRU, x_t: object, weights: list[DirectionWeights]) -> str:
+def step_engine(gru: StackedGRU, x_t: object, weights: list[DirectionWeights]) -> str:
     """``"fused"`` when ``gru.step(x_t, ...)`` runs on the fused steppers, else ``"torch"``.
 
     ``weights`` is ``gru.stack_weights()`` (the step runs with them too). The steppers have no
@@ -236,7 +236,7 @@ def step_engine(gru: GRU, x_t: object, weights: list[DirectionWeights]) -> str:
     return "torch"
 
 
-def plan_streamer(gru: GRU) -> StreamerPlan:
+def plan_streamer(gru: StackedGRU) -> StreamerPlan:
     """How a streamer over ``gru`` runs (no gradient flows through a streamer)."""
     engine = "fused" if _steppers_serve(gru, gru.stack_weights()[0].weight_hh) else "torch"
     return StreamerPlan(engine, _dropout_between_layers(gru))

@@ -24,14 +24,14 @@ from grukit.nn import _validation as check
 from grukit.nn import planning
 
 if TYPE_CHECKING:
-    from grukit.nn.gru import GRU, DirectionWeights
+    from grukit.nn._module import DirectionWeights, StackedGRU
 
 __all__ = ["GRUStreamer"]
 
 _VERSION = attrgetter("_version")
 
 
-def check_streamable(gru: GRU) -> None:
+def check_streamable(gru: StackedGRU) -> None:
     """Refuse the configurations that cannot run one step at a time."""
     if gru.bidirectional:
         raise ValueError("streaming needs a unidirectional GRU, got bidirectional=True")
@@ -51,7 +51,7 @@ class LayerSteppers:
         self._key: list[tuple[int, int]] = []
         self._steppers: list[Any] = []
 
-    def current(self, gru: GRU, stack: list[DirectionWeights]) -> list[Any]:
+    def current(self, gru: StackedGRU, stack: list[DirectionWeights]) -> list[Any]:
         """The steppers for ``gru``'s parameters ``stack`` (``gru.stack_weights()``)."""
         key = [(id(t), t._version) for p in stack for t in p if t is not None]
         if key != self._key or not self._steppers:
@@ -64,7 +64,7 @@ class LayerSteppers:
 
 
 def fused_step(
-    gru: GRU,
+    gru: StackedGRU,
     x_t: Tensor,
     state: Tensor | None,
     stack: list[DirectionWeights],
@@ -107,7 +107,7 @@ def fused_step(
 
 
 def torch_step(
-    gru: GRU, x_t: Tensor, state: Tensor | None, stack: list[DirectionWeights]
+    gru: StackedGRU, x_t: Tensor, state: Tensor | None, stack: list[DirectionWeights]
 ) -> tuple[Tensor, Tensor]:
     """``gru.step`` with grukit's PyTorch step: every option, differentiable.
 
@@ -174,7 +174,7 @@ class GRUStreamer:
     ((1, 8), 'fused')
     """
 
-    def __init__(self, gru: GRU, batch_size: int = 1) -> None:
+    def __init__(self, gru: StackedGRU, batch_size: int = 1) -> None:
         check_streamable(gru)
         self.gru = gru
         self.batch_size = checks.positive_int("batch_size", batch_size)

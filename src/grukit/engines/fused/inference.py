@@ -1,5 +1,6 @@
 """No-grad forward of a unidirectional stack with the fused kernels, for the fast path of
-``grukit.GRU.forward`` (``grukit.nn._inference`` decides when it applies and checks the inputs).
+``grukit.GRU.forward`` (``grukit.nn.planning.plain_inference`` decides when it applies and checks
+the inputs; ``grukit.nn._inference`` calls it).
 
 Per layer: the packed weights from the pack cache (reused while the weights are bitwise
 unchanged) and ``layer.run_forward`` (one kernel call per row shard, as on the general path),
