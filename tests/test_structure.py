@@ -18,6 +18,7 @@ import types
 import pytest
 
 from support.import_graph import (
+    SOURCE,
     cycles,
     import_graph,
     is_package,
@@ -71,6 +72,26 @@ def test_no_import_cycle_between_layers() -> None:
         )
     found = cycles({k: frozenset(v) for k, v in layers.items()})
     assert not found, _describe(found)
+
+
+def _documented_graph() -> dict[str, set[str]]:
+    text = (SOURCE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text.split("<!-- import-graph -->", 1)[1].split("<!-- /import-graph -->", 1)[0]
+    graph = {}
+    for line in block.strip().strip("`").strip().splitlines():
+        source, _, targets = line.partition("->")
+        graph[source.strip()] = {t.strip() for t in targets.split(",") if t.strip()}
+    return graph
+
+
+def test_the_architecture_document_draws_the_real_graph() -> None:
+    """docs/architecture.md's package graph (``_lazy`` left out) is the code's."""
+    real: dict[str, set[str]] = {}
+    for module, targets in import_graph().items():
+        edges = real.setdefault(layer(module), set())
+        edges |= {layer(t) for t in targets if layer(t) not in (layer(module), "_lazy")}
+    real = {name: edges for name, edges in real.items() if edges or name in _documented_graph()}
+    assert _documented_graph() == real
 
 
 def test_every_layer_is_placed() -> None:
