@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from grukit import checks
+
 __all__ = ["persistence", "seasonal_naive"]
 
 
@@ -24,9 +26,7 @@ def _history(history: Any) -> np.ndarray:
 
 
 def _horizon(horizon: Any) -> int:
-    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
-        raise ValueError(f"`horizon` must be a positive integer, got {horizon!r}")
-    return int(horizon)
+    return checks.positive_int("horizon", horizon)
 
 
 def persistence(history: Any, horizon: int) -> np.ndarray:
@@ -62,8 +62,7 @@ def seasonal_naive(history: Any, horizon: int, period: int) -> np.ndarray:
     """
     values = _history(history)
     horizon = _horizon(horizon)
-    if isinstance(period, bool) or not isinstance(period, int | np.integer) or period < 1:
-        raise ValueError(f"`period` must be a positive integer, got {period!r}")
+    period = checks.positive_int("period", period)
     lookback = values.shape[1]
     if lookback < period:
         raise ValueError(

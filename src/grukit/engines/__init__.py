@@ -24,6 +24,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from grukit import checks
+
 #: The engine names (``"auto"`` is not an engine: ``grukit.GRU`` resolves it to one of these).
 ENGINES: tuple[str, ...] = ("torch", "native", "fused")
 
@@ -43,8 +45,7 @@ def get_engine(name: str) -> ModuleType:
         ``name`` is not a known engine, or the engine's module cannot be imported (for example
         the compiled ``fused`` engine before it is installed).
     """
-    if name not in _MODULES:
-        raise ValueError(f"`engine` must be one of {', '.join(map(repr, ENGINES))}, got {name!r}")
+    checks.choice("engine", name, ENGINES)
     module_name = _MODULES[name]
     try:
         module = importlib.import_module(module_name)

@@ -18,6 +18,7 @@ import numpy.typing as npt
 import torch
 from torch import Tensor
 
+from grukit import checks
 from grukit.engines.fused import _kernels, _no_dispatch, _packing, _panels
 from grukit.engines.fused._layer_weights import folded_input_bias
 
@@ -144,8 +145,7 @@ class FusedStepper:
 
     def _allocate(self, batch_size: int) -> None:
         """Pack weights, tables and scratch for ``batch_size`` rows in one buffer."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"`batch_size` must be a positive integer, got {batch_size!r}")
+        batch_size = checks.positive_int("batch_size", batch_size)
         inputs, hidden, dtype = self.input_size, self.hidden_size, self.dtype
         hv = _packing.padded(hidden, dtype)
         w_ih, w_hh = self._w_ih, self._w_hh
