@@ -14,8 +14,6 @@ attribute, which is used here as a check.
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import re
 import zipfile
@@ -26,6 +24,9 @@ from typing import Any
 
 import h5py
 import numpy as np
+
+from grukit import checks
+from grukit.interop import _keras_files as _files
 
 __all__ = ["KerasLayerRecord", "live_records", "read_file_records"]
 
@@ -62,95 +63,163 @@ def _snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _is_gru_layer(entry: dict[str, Any]) -> bool:
-    if entry.get("class_name") == "GRU":
-        return True
-    inner = entry.get("config", {}).get("layer", {})
-    return entry.get("class_name") == "Bidirectional" and inner.get("class_name") == "GRU"
+class _FileReader:
+    """Reads the GRU records of a model config and its open weight file, checking both.
 
+    A config that came from a file (``config_path``) and a weight file that do not have the
+    expected shape raise :class:`~grukit.io.CorruptFileError` naming the file; a config passed as a
+    dict or JSON text raises a :class:`ValueError` naming ``config``. Arrays are read only after
+    their shape and dtype are checked, and at most ``MAX_WEIGHTS_BYTES`` of them in total.
+    """
 
-def _read_vars(group: h5py.Group, path: str) -> list[np.ndarray]:
-    if path not in group:
-        raise ValueError(f"Keras weight file has no group {group.name}/{path}")
-    variables = group[path]
-    keys = sorted(variables.keys(), key=int)
-    return [np.asarray(variables[key]) for key in keys]
+    def __init__(self, weights: h5py.File, weights_path: Path, config_path: Path | None) -> None:
+        self.weights, self.weights_path, self.config_path = weights, weights_path, config_path
+        self.remaining = _files.MAX_WEIGHTS_BYTES
 
+    def config_error(self, problem: str) -> ValueError:
+        if self.config_path is None:
+            return ValueError(f"`config` is not a Keras model config: {problem}")
+        return _files.corrupt(self.config_path, f"config: {problem}")
 
-def _walk_model(
-    model: dict[str, Any], group: h5py.Group | None, prefix: str
-) -> Iterator[KerasLayerRecord]:
-    """Yield records for the GRU layers of a serialized Sequential/Functional model."""
-    layers = model.get("config", {}).get("layers")
-    if layers is None:
-        raise ValueError(
-            f"Keras model {model.get('class_name')!r} has no layer list in its config "
-            "(subclassed models cannot be read from a file; pass the live layer instead)"
-        )
-    container = None if group is None else group.get("layers")
-    used: dict[str, int] = {}
-    for entry in layers:
-        base = _snake_case(entry.get("class_name", ""))
-        used[base] = used.get(base, -1) + 1
-        key = base if used[base] == 0 else f"{base}_{used[base]}"
-        config = entry.get("config", {})
-        name = config.get("name", entry.get("name", key))
-        qualified = f"{prefix}{name}"
-        layer_group = None if container is None else container.get(key)
-        if "layers" in config and entry.get("class_name") != "Bidirectional":
-            yield from _walk_model(entry, layer_group, f"{qualified}/")
-            continue
-        if not _is_gru_layer(entry):
-            continue
-        if layer_group is None:
-            raise ValueError(
-                f"Keras weight file has no weights for layer {qualified!r} "
-                f"(expected group {container.name if container else ''}/{key})"
-            )
-        stored = layer_group["vars"].attrs.get("name") if "vars" in layer_group else None
+    def mapping(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.config_error(f"{where} must be an object, got a {type(value).__name__}")
+        return value
+
+    def text(self, value: Any, where: str) -> str:
+        if not isinstance(value, str):
+            raise self.config_error(f"{where} must be a string, got {value!r}")
+        return value
+
+    def group(self, parent: h5py.Group | None, key: str) -> h5py.Group | None:
+        item = None if parent is None else parent.get(key)
+        if item is not None and not isinstance(item, h5py.Group):
+            raise _files.corrupt(self.weights_path, f"{item.name} is not a group")
+        return item
+
+    def check_gru_settings(self, config: dict[str, Any], where: str) -> None:
+        """The settings conversion reads have the types Keras gives them."""
+        try:
+            checks.positive_int(f"{where}['units']", config.get("units"))
+            for key in ("use_bias", "reset_after", "go_backwards"):
+                checks.flag(f"{where}[{key!r}]", config.get(key, False))
+            checks.number(f"{where}['dropout']", config.get("dropout", 0.0), low=0.0, high=1.0)
+            checks.probability(f"{where}['recurrent_dropout']", config.get("recurrent_dropout", 0))
+        except ValueError as error:
+            raise self.config_error(str(error)) from None
+
+    def directions(self, entry: dict[str, Any], where: str) -> list[str] | None:
+        """The weight groups of a GRU layer entry (None for another layer), its config checked."""
+        config = self.mapping(entry.get("config", {}), f"{where}['config']")
+        if entry.get("class_name") == "GRU":
+            self.check_gru_settings(config, f"{where}['config']")
+            return ["cell/vars"]
+        if entry.get("class_name") != "Bidirectional":
+            return None
+        layer = self.mapping(config.get("layer", {}), f"{where}['config']['layer']")
+        if layer.get("class_name") != "GRU":
+            return None
+        for part in ("layer", "backward_layer"):
+            if part in config:
+                inner = f"{where}['config'][{part!r}]"
+                sub = self.mapping(config[part], inner)
+                sub_config = self.mapping(sub.get("config"), f"{inner}['config']")
+                self.check_gru_settings(sub_config, f"{inner}['config']")
+        return ["forward_layer/cell/vars", "backward_layer/cell/vars"]
+
+    def read_vars(self, group: h5py.Group, path: str) -> list[np.ndarray]:
+        variables = self.group(group, path)
+        if variables is None:
+            raise ValueError(f"Keras weight file has no group {group.name}/{path}")
+        keys = list(variables.keys())
+        if not all(key.isdigit() for key in keys):
+            raise _files.corrupt(self.weights_path, f"{variables.name} holds {keys}, not 0, 1, 2")
+        arrays = []
+        for key in sorted(keys, key=int):
+            dataset = variables[key]
+            if not isinstance(dataset, h5py.Dataset) or dataset.dtype.kind != "f":
+                problem = f"{variables.name}/{key} is not an array of floats"
+                raise _files.corrupt(self.weights_path, problem)
+            if dataset.nbytes > self.remaining:
+                limit = _files.MAX_WEIGHTS_BYTES
+                raise _files.corrupt(
+                    self.weights_path,
+                    f"{dataset.name} holds {dataset.shape} values; the GRU weights read exceed "
+                    f"{limit} bytes, the most grukit reads",
+                )
+            self.remaining -= dataset.nbytes
+            arrays.append(np.asarray(dataset))
+        return arrays
+
+    def name_of(self, entry: dict[str, Any], key: str, where: str) -> str:
+        config = self.mapping(entry.get("config", {}), f"{where}['config']")
+        return self.text(config.get("name", entry.get("name", key)), f"{where}['config']['name']")
+
+    def check_layer_group(self, layer_group: h5py.Group, name: str) -> None:
+        variables = self.group(layer_group, "vars")
+        if variables is None:
+            return
+        stored = variables.attrs.get("name")
+        if isinstance(stored, bytes):
+            stored = stored.decode("utf-8", "replace")
+        if stored is not None and not isinstance(stored, str):
+            raise _files.corrupt(self.weights_path, f"{variables.name} has a non-text name")
         if stored is not None and stored != name:
             raise ValueError(
                 f"Keras weight file does not match the config: group {layer_group.name} holds "
                 f"layer {stored!r}, the config expects {name!r}"
             )
-        if entry["class_name"] == "GRU":
-            weights = _read_vars(layer_group, "cell/vars")
-        else:
-            weights = _read_vars(layer_group, "forward_layer/cell/vars")
-            weights += _read_vars(layer_group, "backward_layer/cell/vars")
-        yield KerasLayerRecord(qualified, entry["class_name"], config, weights)
+
+    def walk(
+        self, model: dict[str, Any], group: h5py.Group | None, prefix: str, where: str
+    ) -> Iterator[KerasLayerRecord]:
+        """Yield records for the GRU layers of a serialized Sequential/Functional model."""
+        layers = self.mapping(model.get("config", {}), f"{where}['config']").get("layers")
+        if layers is None:
+            raise ValueError(
+                f"Keras model {model.get('class_name')!r} has no layer list in its config "
+                "(subclassed models cannot be read from a file; pass the live layer instead)"
+            )
+        if not isinstance(layers, list):
+            raise self.config_error(f"{where}['config']['layers'] must be a list")
+        container = self.group(group, "layers")
+        used: dict[str, int] = {}
+        for index, raw in enumerate(layers):
+            at = f"{where}['config']['layers'][{index}]"
+            entry = self.mapping(raw, at)
+            base = _snake_case(self.text(entry.get("class_name", ""), f"{at}['class_name']"))
+            used[base] = used.get(base, -1) + 1
+            key = base if used[base] == 0 else f"{base}_{used[base]}"
+            name = self.name_of(entry, key, at)
+            qualified = f"{prefix}{name}"
+            layer_group = self.group(container, key)
+            if "layers" in entry.get("config", {}) and entry.get("class_name") != "Bidirectional":
+                yield from self.walk(entry, layer_group, f"{qualified}/", at)
+                continue
+            directions = self.directions(entry, at)
+            if directions is None:
+                continue
+            if layer_group is None:
+                raise ValueError(
+                    f"Keras weight file has no weights for layer {qualified!r} "
+                    f"(expected group {container.name if container else ''}/{key})"
+                )
+            self.check_layer_group(layer_group, name)
+            weights = [a for path in directions for a in self.read_vars(layer_group, path)]
+            yield KerasLayerRecord(qualified, entry["class_name"], entry["config"], weights)
+
+    def records(self, config: Any) -> list[KerasLayerRecord]:
+        config = self.mapping(config, "the top level")
+        inner = self.mapping(config.get("config", {}), "config['config']")
+        if config.get("class_name") in _MODEL_CLASSES or "layers" in inner:
+            return list(self.walk(config, self.weights, "", "config"))
+        raise ValueError(
+            f"Keras config describes a {config.get('class_name')!r}, not a Sequential or "
+            "Functional model"
+        )
 
 
-def _load_config(config: Any) -> dict[str, Any]:
-    """A config given as a dict, a JSON string, a ``.json`` file or a ``.keras`` file."""
-    if isinstance(config, dict):
-        return config
-    if isinstance(config, str) and config.lstrip().startswith("{"):
-        return json.loads(config)
-    if isinstance(config, (str, os.PathLike)):
-        path = Path(config)
-        if not path.is_file():
-            raise FileNotFoundError(f"`config` file not found: {str(path)!r}")
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                return json.loads(archive.read("config.json"))
-        return json.loads(path.read_text())
-    raise TypeError(
-        "`config` must be a dict, a JSON string, or the path of a .json or .keras file, "
-        f"got {type(config).__name__}"
-    )
-
-
-def _records_from(config: dict[str, Any], weights: h5py.File) -> list[KerasLayerRecord]:
-    if config.get("class_name") in _MODEL_CLASSES or "layers" in config.get("config", {}):
-        return list(_walk_model(config, weights, ""))
-    raise ValueError(
-        f"Keras config describes a {config.get('class_name')!r}, not a Sequential or Functional "
-        "model"
-    )
-
-
-def read_file_records(source: str | os.PathLike, config: Any = None) -> list[KerasLayerRecord]:
+def read_file_records(source: str | os.PathLike[str], config: Any = None) -> list[KerasLayerRecord]:
     """Records of every GRU layer in a ``.keras`` file, or a ``.weights.h5`` file plus config.
 
     Parameters
@@ -160,6 +229,11 @@ def read_file_records(source: str | os.PathLike, config: Any = None) -> list[Ker
     config : dict, str or path-like, optional
         Required with a weights file (which holds no architecture): a config dict
         (``json.loads(model.to_json())``), a JSON string, a ``.json`` file or a ``.keras`` file.
+
+    Raises
+    ------
+    grukit.io.CorruptFileError
+        A damaged or unsafe file (see :mod:`grukit.interop._keras_files` for the rules).
     """
     path = Path(source)
     if not path.is_file():
@@ -169,26 +243,18 @@ def read_file_records(source: str | os.PathLike, config: Any = None) -> list[Ker
             raise ValueError(
                 "`config` is only used with a .weights.h5 file; a .keras file holds its own config"
             )
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            if "config.json" not in names or "model.weights.h5" not in names:
-                raise ValueError(
-                    f"{str(path)!r} is not a Keras 3 .keras archive with config.json and "
-                    f"model.weights.h5 (found {sorted(names)})"
-                )
-            model_config = json.loads(archive.read("config.json"))
-            blob = io.BytesIO(archive.read("model.weights.h5"))
-        with h5py.File(blob, "r") as weights:
-            return _records_from(model_config, weights)
+        with _files.open_keras_archive(path) as (model_config, weights):
+            return _FileReader(weights, path, path).records(model_config)
     if not h5py.is_hdf5(path):
-        raise ValueError(f"{str(path)!r} is neither a .keras archive nor an HDF5 weights file")
+        raise _files.corrupt(path, "it is neither a .keras archive nor an HDF5 weights file")
     if config is None:
         raise ValueError(
             f"{str(path)!r} is a weights file without an architecture: pass `config=` "
             "(a .keras or .json file, a JSON string or a dict from model.to_json())"
         )
-    with h5py.File(path, "r") as weights:
-        return _records_from(_load_config(config), weights)
+    model_config, config_path = _files.load_config(config)
+    with _files.open_hdf5(path, path) as weights:
+        return _FileReader(weights, path, config_path).records(model_config)
 
 
 def live_records(obj: Any, prefix: str = "") -> list[KerasLayerRecord]:
