@@ -41,7 +41,7 @@ def _check_threshold(threshold: Any) -> Any:
     except ValueError:
         raise ValueError(
             "`threshold` must be 'pQ' (a percentile of the scores, e.g. 'p99'), 'validation' or "
-            f"a number, got {threshold!r}"
+            f"a finite number, got {threshold!r}"
         ) from None
     return float(threshold) if not isinstance(threshold, str) else threshold
 
@@ -151,6 +151,8 @@ class AnomalyDetector(SeriesTask):
             id_column=self.id_column,
             target_role="column",
         )
+        if self.label_column is not None and self.label_column in frame.columns:
+            self._labels(frame)  # the labels evaluation will score, checked before training
 
     def _learn_preparation(self, frame: pd.DataFrame) -> pd.DataFrame:
         self.columns_ = self._columns(frame, self.time_column_)
