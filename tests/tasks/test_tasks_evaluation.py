@@ -78,7 +78,7 @@ def test_evaluation_memory_is_bounded_by_the_batch_not_the_windows(monkeypatch):
     )
     model = Forecaster(lookback, 3, targets="a", covariates="temp", hidden_size=4)
     model.set_params(train_config=fast_config(1)).fit(table.iloc[:400])
-    monkeypatch.setattr(forecaster_module, "BACKTEST_BATCH", 256)
+    monkeypatch.setattr(forecaster_module, "BACKTEST_BATCH", 256, raising=False)
     all_windows = (n - lookback) * lookback * 2 * 8  # one float64 array (N, L, F): 15 MB
     tracemalloc.start()
     try:
