@@ -25,7 +25,7 @@ import math
 import os
 import struct
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CorruptFileError",
     "atomic_write_bytes",
+    "atomic_write_chunks",
     "atomic_write_text",
     "load_tensor_metadata",
     "load_tensors",
@@ -100,6 +101,16 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"`data` must be bytes, got {type(data).__name__}")
+    return atomic_write_chunks(path, [data])
+
+
+def atomic_write_chunks(path: PathLike, chunks: Iterable[bytes]) -> Path:
+    """Write the concatenated `chunks` to `path` atomically, one chunk in memory at a time.
+
+    As :func:`atomic_write_bytes` (temporary file, ``fsync``, ``os.replace``): until the last
+    chunk is written `path` keeps its previous contents; an error while the chunks are produced
+    removes the temporary file.
+    """
     path = Path(path)
     directory = path.parent
     if not directory.is_dir():
@@ -107,7 +118,8 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
     fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, 0o666 & ~_UMASK)

@@ -212,11 +212,13 @@ def threshold_from_scores(scores: Any, rule: str | float) -> float:
         Scores on normal (e.g. validation) data; NaNs are ignored.
     rule : str or float
         ``"pQ"`` (``"p99"``, ``"p99.5"``): the Q-th percentile of the scores (linear
-        interpolation); a number: that threshold itself.
+        interpolation); a finite number: that threshold itself.
     """
     if isinstance(rule, bool):
         raise ValueError(f"`rule` must be 'pQ' (e.g. 'p99') or a number, got {rule!r}")
     if isinstance(rule, int | float | np.floating | np.integer):
+        if not np.isfinite(rule):  # NaN flags nothing, +inf never, -inf everything
+            raise ValueError(f"`rule` as a number must be finite, got {rule!r}")
         return float(rule)
     if isinstance(rule, str) and rule.startswith("p"):
         try:

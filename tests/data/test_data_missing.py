@@ -69,3 +69,14 @@ def test_non_numeric_column_is_rejected_before_filling():
     frame = _frame().assign(x=["1", "oops"] + ["2"] * 7)
     with pytest.raises(GrukitDataError, match="column 'x' must be numeric, row 1 holds 'oops'"):
         fill_missing(frame, ["x"], "ffill")
+
+
+@pytest.mark.parametrize("policy", [None, "ffill", "interpolate", "drop"])
+def test_infinity_is_refused_by_every_policy_naming_column_row_and_time(policy):
+    frame = _frame()
+    frame.loc[3, "x"] = -np.inf
+    with pytest.raises(GrukitDataError) as caught:
+        fill_missing(frame, ["x"], policy, time_column="time", id_column="id")
+    message = str(caught.value)
+    assert "column 'x' holds 1 infinite value(s), the first (-inf) at row 3" in message
+    assert "(time 2024-01-01 03:00:00)" in message and "missing" not in message.split(";")[0]

@@ -111,3 +111,10 @@ def test_errors():
         scaler_from_dict(
             {"kind": "standard", "columns": ["a", "b"], "offset": [0], "scale": [1, 1]}
         )
+
+
+@pytest.mark.parametrize("kind", ["standard", "minmax"])
+def test_fit_refuses_an_infinite_value_naming_column_and_row(kind):
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [1.0, np.inf, 0.0]})
+    with pytest.raises(GrukitDataError, match=r"column 'y' holds 1 infinite .*\(\+inf\) at row 1"):
+        make_scaler(kind).fit(frame)

@@ -29,22 +29,30 @@ def format_forecast_table(table: pd.DataFrame, horizon: int) -> str:
     steps = range(1, horizon + 1) if horizon <= 6 else (1, horizon)
     shown = ["rmse", "mae", "mape", "smape"]
     shown += [f"{m}@{k}" for m in ("rmse", "mae") for k in steps]
+    shown = [c for c in shown if c in table.columns]  # no MAPE for a target crossing zero
     return table[shown].to_string(float_format=lambda v: f"{v:.4g}", na_rep="-")
 
 
 def evaluate_forecaster(model: Any, data: pd.DataFrame, out: Path, source: str) -> pd.DataFrame:
-    from grukit.io import write_json
-    from grukit.tasks.evaluation import evaluation_table, table_to_record
+    from grukit.io import atomic_write_chunks, write_json
+    from grukit.tasks.evaluation import EvaluationSums, table_to_record
 
-    backtest = model.backtest(data)
-    table = evaluation_table(backtest)
-    write_csv(backtest, out / "backtest.csv")
+    sums = EvaluationSums()
+
+    def csv_parts() -> Any:  # one batch of windows in memory at a time
+        for index, part in enumerate(model.backtest_batches(data)):
+            sums.add(part)
+            yield part.to_csv(index=False, header=index == 0).encode("utf-8")
+
+    atomic_write_chunks(out / "backtest.csv", csv_parts())
+    table = sums.table()
     record = {
         "task": model.task,
         "data": source,
         "windows": table.attrs["windows"],
         "period": model.period_,
         "tables": table_to_record(table),
+        "mape": table.attrs["mape"],  # targets whose MAPE is left out, and why
     }
     write_json(out / "metrics.json", record)
     tables = (
@@ -56,6 +64,7 @@ def evaluate_forecaster(model: Any, data: pd.DataFrame, out: Path, source: str) 
         _echo(
             f"\n{target}: model vs baselines on {table.attrs['windows']} windows of {source} "
             "(original units; MAPE/sMAPE in %)"
+            + (f"; MAPE {table.attrs['mape'][target]}" if target in table.attrs["mape"] else "")
         )
         _echo(format_forecast_table(part, model.horizon))
     _echo(f"\nMetrics written to {out / 'metrics.json'}")

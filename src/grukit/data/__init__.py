@@ -31,6 +31,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "detect_period": "grukit.data.seasonality",
         "encode_categoricals": "grukit.data.tables",
         "fill_missing": "grukit.data.missing",
+        "require_finite": "grukit.data.missing",
         "inspect_table": "grukit.data.tables",
         "last_windows": "grukit.data.windows",
         "load_beijing_pm25": "grukit.data.datasets",

@@ -10,7 +10,7 @@ import pandas as pd
 from grukit.data._errors import GrukitDataError
 from grukit.data.tables import require_columns, require_numeric
 
-__all__ = ["FILL_POLICIES", "fill_missing"]
+__all__ = ["FILL_POLICIES", "fill_missing", "require_finite"]
 
 FILL_POLICIES = ("ffill", "interpolate", "drop")
 
@@ -19,6 +19,30 @@ def _groups(frame: pd.DataFrame, id_column: str | None) -> list[pd.DataFrame]:
     if id_column is None:
         return [frame]
     return [group for _, group in frame.groupby(id_column, sort=False)]
+
+
+def require_finite(
+    frame: pd.DataFrame, columns: Sequence[str], *, time_column: str | None = None
+) -> None:
+    """Raise unless the numeric `columns` hold no +inf or -inf (NaN is missing, not infinite).
+
+    An infinite value is never valid data (no fill policy applies to it): the error names the
+    column, how many infinite values it holds and the first row (position in `frame`; and its
+    time, with a time column in `frame`).
+    """
+    for name in columns:
+        values = frame[name].to_numpy(dtype=np.float64)
+        infinite = np.flatnonzero(np.isinf(values))
+        if infinite.size:
+            row = int(infinite[0])
+            when = ""
+            if time_column is not None and time_column in frame.columns:
+                when = f" (time {frame[time_column].iloc[row]})"
+            raise GrukitDataError(
+                f"column {name!r} holds {infinite.size} infinite value(s), the first "
+                f"({values[row]:+}) at row {row}{when}; infinite values are never valid data "
+                "(only NaN counts as missing): replace them in the file"
+            )
 
 
 def fill_missing(
@@ -58,7 +82,8 @@ def fill_missing(
     Raises
     ------
     GrukitDataError
-        Missing values with ``policy=None``; a series whose column is entirely missing with
+        An infinite value in `columns` (:func:`require_finite`: never filled); missing values
+        with ``policy=None``; a series whose column is entirely missing with
         ``"ffill"`` or ``"interpolate"`` (nothing to fill from); an unknown policy.
     """
     if policy is not None and policy not in FILL_POLICIES:
@@ -67,6 +92,7 @@ def fill_missing(
         )
     columns = list(columns)
     require_numeric(frame, columns)
+    require_finite(frame, columns, time_column=time_column)
     missing = frame[columns].isna()
     if not missing.to_numpy().any():
         return frame.copy()

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from grukit.data._errors import GrukitDataError
+from grukit.data.missing import require_finite
 from grukit.data.tables import require_columns, require_numeric
 
 __all__ = [
@@ -26,7 +27,8 @@ ArrayOrFrame = np.ndarray | pd.DataFrame
 class Scaler:
     """Affine per-column scaling ``z = (x - offset_) / scale_``; the base of every scaler.
 
-    ``fit`` learns ``columns_``, ``offset_`` and ``scale_`` (NaNs ignored) and returns self.
+    ``fit`` learns ``columns_``, ``offset_`` and ``scale_`` (NaNs ignored; an infinite value is
+    refused, naming its column and row) and returns self.
     ``transform`` and ``inverse_transform`` take
 
     - a DataFrame: the fitted columns it holds are scaled, the others are left alone;
@@ -68,6 +70,8 @@ class Scaler:
                 )
         if values.shape[0] == 0:
             raise GrukitDataError("cannot fit a scaler on zero rows")
+        if np.isinf(values).any():  # statistics of an infinite value are NaN
+            require_finite(pd.DataFrame(values, columns=names), names)
         empty = np.isnan(values).all(axis=0)
         if empty.any():
             raise GrukitDataError(

@@ -141,7 +141,8 @@ def make_windows(
     allow_nan : bool
         By default a missing value in a used column is an error (see
         :func:`grukit.data.fill_missing`); True lets NaN through, e.g. to score a baseline on
-        raw data with metrics that skip missing truth.
+        raw data with metrics that skip missing truth. An infinite value is always an error
+        (:func:`grukit.data.require_finite`).
 
     Returns
     -------
@@ -150,8 +151,9 @@ def make_windows(
     Raises
     ------
     GrukitDataError
-        Unknown or non-numeric column, a target repeated as a covariate, missing values, a series
-        shorter than ``lookback + horizon`` rows, or no contiguous segment long enough.
+        Unknown or non-numeric column, a target repeated as a covariate, missing or infinite
+        values, a series shorter than ``lookback + horizon`` rows, or no contiguous segment long
+        enough.
 
     Examples
     --------
@@ -177,10 +179,10 @@ def make_windows(
     require_numeric(frame, covariate_names, role="covariate column")
     names = target_names + covariate_names
     values = frame[names].to_numpy(dtype=np.float64)
-    if not allow_nan and np.isnan(values).any():
+    if np.isinf(values).any() or (not allow_nan and np.isnan(values).any()):
         from grukit.data.missing import fill_missing
 
-        fill_missing(frame, names)  # raises the descriptive error
+        fill_missing(frame, names, time_column=time_column)  # raises the descriptive error
     need = lookback + horizon
     if id_column is not None:
         sizes = frame.groupby(id_column, sort=False).size()
@@ -259,6 +261,10 @@ def last_windows(
                 f"need at least lookback = {lookback} rows per series, got {len(group)}{where}"
             )
         block = group[names].to_numpy(dtype=np.float64)[-lookback:]
+        if np.isinf(block).any():
+            from grukit.data.missing import require_finite
+
+            require_finite(frame, names)  # names the first infinite value of the table
         if np.isnan(block).any():
             raise GrukitDataError(f"the last {lookback} rows hold missing values{where}")
         inputs.append(block)

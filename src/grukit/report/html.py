@@ -99,7 +99,13 @@ def _forecast_sections(run: Path, plots: Path, config: dict[str, Any]) -> list[t
                     f"Model vs baselines: {target}",
                     f'<p class="note">{record.get("windows")} forecast windows of '
                     f"{html.escape(str(record.get('data', 'the evaluation data')))}; original "
-                    "units; MAPE and sMAPE in percent.</p>"
+                    "units; MAPE and sMAPE in percent"
+                    + (
+                        f"; MAPE {html.escape(record['mape'][target])}"
+                        if target in record.get("mape", {})
+                        else ""
+                    )
+                    + ".</p>"
                     + table_html(overall)
                     + table_html(per_step)
                     + image_html(f"plots/{image.name}", f"RMSE per step, {target}"),

@@ -130,6 +130,7 @@ def plot_error_by_step(table: pd.DataFrame, path: str | Path, *, metric: str = "
     """`metric` per horizon step for each model (a row of the evaluation table each)."""
     plt = _pyplot()
     columns = [c for c in table.columns if str(c).startswith(f"{metric}@")]
+    columns.sort(key=lambda c: int(str(c).split("@")[1]))  # as numbers: @2 before @10
     steps = [int(str(c).split("@")[1]) for c in columns]
     figure, axis = plt.subplots(figsize=(7, 4))
     for model, row in table.iterrows():

@@ -18,6 +18,7 @@ import numpy as np
 
 from grukit import checks
 from grukit.tasks.config import GRUConfig
+from grukit.tasks.memory import GRUShape, check_training_memory
 from grukit.tasks.storage import SavedModel, write_model
 from grukit.train.config import TrainConfig
 
@@ -194,6 +195,25 @@ class Task:
         """The network's keyword arguments, JSON-safe (saved as ``fitted["network"]``)."""
         raise NotImplementedError
 
+    def _gru_shapes(self, steps: int) -> list[GRUShape]:
+        """The GRUs of the network, for the memory estimate; by default one GRU read from the
+        network options ``input_size``, ``hidden_size``, ``num_layers``, ``bidirectional``."""
+        options = self._network_kwargs
+        directions = 2 if options.get("bidirectional") else 1
+        return [
+            GRUShape(
+                options["input_size"], options["hidden_size"], options["num_layers"], directions,
+                steps,
+            )
+        ]  # fmt: skip
+
+    def _check_memory(self, inputs: np.ndarray) -> None:
+        """Refuse (one line) a network whose training would not fit in memory, before it is
+        built (:func:`grukit.tasks.memory.check_training_memory`)."""
+        steps = inputs.shape[1] if inputs.ndim > 1 else 1
+        batch = min(self.train_config.batch_size, max(len(inputs), 1))
+        check_training_memory(self._gru_shapes(steps), batch)
+
     # -- fitting ---------------------------------------------------------------------------------
     def fit(
         self: TaskT,
@@ -205,6 +225,9 @@ class Task:
         callbacks: Iterable[Any] = (),
     ) -> TaskT:
         """Learn the preprocessing and train the network on `data`; returns self.
+
+        Everything is read, checked and prepared before the network is built: a network whose
+        training would not fit in memory is refused then (:mod:`grukit.tasks.memory`).
 
         Parameters
         ----------
@@ -236,6 +259,7 @@ class Task:
             validation_prepared = self._prepare(validation_data)
             validation_pair = self._training_pairs(validation_prepared, "validation data")
         self._network_kwargs = self._network_options()
+        self._check_memory(train_pair[0])
         self._train_network(
             train_pair,
             validation_pair,

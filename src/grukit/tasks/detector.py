@@ -23,6 +23,7 @@ from grukit.data import (
 )
 from grukit.tasks.base import FitData
 from grukit.tasks.config import GRUConfig
+from grukit.tasks.memory import GRUShape
 from grukit.tasks.scoring import best_f1_threshold, detection_scores
 from grukit.tasks.series import SeriesTask, column_name
 from grukit.tasks.tables import AUTO, as_name_list, default_columns, prepare_columns
@@ -41,7 +42,7 @@ def _check_threshold(threshold: Any) -> Any:
     except ValueError:
         raise ValueError(
             "`threshold` must be 'pQ' (a percentile of the scores, e.g. 'p99'), 'validation' or "
-            f"a number, got {threshold!r}"
+            f"a finite number, got {threshold!r}"
         ) from None
     return float(threshold) if not isinstance(threshold, str) else threshold
 
@@ -151,6 +152,8 @@ class AnomalyDetector(SeriesTask):
             id_column=self.id_column,
             target_role="column",
         )
+        if self.label_column is not None and self.label_column in frame.columns:
+            self._labels(frame)  # the labels evaluation will score, checked before training
 
     def _learn_preparation(self, frame: pd.DataFrame) -> pd.DataFrame:
         self.columns_ = self._columns(frame, self.time_column_)
@@ -253,6 +256,15 @@ class AnomalyDetector(SeriesTask):
         options.update(hidden_size=self.hidden_size, num_layers=self.num_layers)
         options["gru_options"] = self.gru_config.to_dict()
         return options
+
+    def _gru_shapes(self, steps: int) -> list[GRUShape]:
+        if self.method == "forecast":
+            return super()._gru_shapes(steps)
+        features, hidden, layers = self.n_features_in_, self.hidden_size, self.num_layers
+        return [
+            GRUShape(features, hidden, layers, 1, steps),
+            GRUShape(hidden, hidden, layers, 1, steps),
+        ]
 
     # -- fitting ---------------------------------------------------------------------------------
     def fit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,8 +20,9 @@ from grukit.data import (
     scaler_from_dict,
     time_step,
 )
+from grukit.tasks.backtesting import BACKTEST_BATCH, gather, window_batches
 from grukit.tasks.config import GRUConfig
-from grukit.tasks.evaluation import backtest_frame, evaluation_table
+from grukit.tasks.evaluation import EvaluationSums, backtest_frame
 from grukit.tasks.series import SeriesTask
 from grukit.tasks.tables import AUTO, as_name_list, default_columns, prepare_columns
 from grukit.train.config import TrainConfig
@@ -332,50 +334,67 @@ class Forecaster(SeriesTask):
             Long format, one row per window, step and target: ``window``, the id column, ``time``
             (or ``row``, the position in the table) of the forecast value, ``step``, ``target``,
             ``actual`` (NaN where the value was missing and filled), ``gru``, ``persistence``,
-            ``seasonal_naive``.
+            ``seasonal_naive``. The concatenation of :meth:`backtest_batches`.
         """
+        return pd.concat(list(self.backtest_batches(data)), ignore_index=True)
+
+    def backtest_batches(self, data: Any, *, batch: int | None = None) -> Iterator[pd.DataFrame]:
+        """:meth:`backtest`'s table in parts of at most `batch` windows (default
+        :data:`grukit.tasks.backtesting.BACKTEST_BATCH`), each cut, forecast and scored on its
+        own: memory is bounded by the batch, not by the number of windows in `data`. The data
+        is read and checked before the first part is given."""
         self._check_fitted()
-        frame = self._read(data)
-        prepared, missing = self._prepare_columns(frame)
+        batch = BACKTEST_BATCH if batch is None else checks.positive_int("batch", batch)
+        prepared, missing = self._prepare_columns(self._read(data))
         history = max(self.lookback, self.period_ or 0)
+        # make_windows' checks, cutting one window per segment (a stride longer than the table)
+        one_per_segment = max(len(prepared), 1)
         try:
-            raw = self._windows(prepared, history, self.horizon)
+            self._windows(prepared, history, self.horizon, stride=one_per_segment)
         except GrukitDataError:
             if history == self.lookback:
                 raise
             history = self.lookback
-            raw = self._windows(prepared, history, self.horizon)
-        scaled = self._windows(self.scaler_.transform(prepared), history, self.horizon)
-        n_targets = len(self.targets_)
-        model_inputs = scaled.inputs[:, -self.lookback :]
-        forecasts = {
-            "gru": self.scaler_.inverse_transform(
+            self._windows(prepared, history, self.horizon, stride=one_per_segment)
+        starts = window_batches(
+            prepared, history, self.horizon, batch=batch,
+            time_column=self.time_column_, id_column=self.id_column,
+        )  # fmt: skip
+        return self._backtest_parts(prepared, missing, history, starts)
+
+    def _backtest_parts(
+        self, prepared: pd.DataFrame, missing: pd.DataFrame, history: int, batches: Iterator
+    ) -> Iterator[pd.DataFrame]:
+        names, n_targets = self.input_columns_, len(self.targets_)
+        raw = prepared[names].to_numpy(dtype=np.float64)
+        scaled = self.scaler_.transform(prepared)[names].to_numpy(dtype=np.float64)
+        observed = prepared[self.targets_].mask(missing.to_numpy()).to_numpy(dtype=np.float64)
+        ids = None if self.id_column is None else prepared[self.id_column].to_numpy()
+        times = None if self.time_column_ is None else prepared[self.time_column_].to_numpy()
+        seasonal = self.period_ is not None and history >= self.period_
+        steps, first_window = np.arange(self.horizon), 0
+        for starts in batches:
+            past = gather(raw, starts, np.arange(-history, 0))[..., :n_targets]
+            model_inputs = gather(scaled, starts, np.arange(-self.lookback, 0))
+            forecast = self.scaler_.inverse_transform(
                 self._forecast(model_inputs), columns=self.targets_
-            ),
-            "persistence": persistence(raw.inputs[..., :n_targets], self.horizon),
-        }
-        if self.period_ is not None and history >= self.period_:
-            forecasts["seasonal_naive"] = seasonal_naive(
-                raw.inputs[..., :n_targets], self.horizon, self.period_
             )
-        else:
-            forecasts["seasonal_naive"] = np.full_like(forecasts["persistence"], np.nan)
-        observed = prepared[self.targets_].mask(missing.to_numpy())
-        truth = raw.targets.copy()
-        positions = raw.start_row[:, None] + np.arange(self.horizon)  # (N, H)
-        truth[:] = observed.to_numpy(dtype=np.float64)[positions]
-        where: dict[str, np.ndarray] = {}
-        if self.id_column is not None:
-            where[self.id_column] = raw.series
-        return backtest_frame(
-            truth,
-            forecasts,
-            positions,
-            self.targets_,
-            series=where,
-            times=None if self.time_column_ is None else prepared[self.time_column_].to_numpy(),
-            time_column=self.time_column_,
-        )
+            forecasts = {"gru": forecast, "persistence": persistence(past, self.horizon)}
+            forecasts["seasonal_naive"] = (
+                seasonal_naive(past, self.horizon, self.period_) if seasonal else forecast * np.nan
+            )
+            positions = starts[:, None] + steps  # (n, H)
+            yield backtest_frame(
+                observed[positions],
+                forecasts,
+                positions,
+                self.targets_,
+                series=None if ids is None else {self.id_column: ids[starts]},
+                times=times,
+                time_column=self.time_column_,
+                first_window=first_window,
+            )
+            first_window += starts.size
 
     def evaluate(self, data: Any) -> pd.DataFrame:
         """The network against persistence and seasonal naive on every window of `data`.
@@ -385,8 +404,13 @@ class Forecaster(SeriesTask):
         :meth:`backtest`: rows ``gru``, ``persistence``, ``seasonal_naive``; columns ``mse``,
         ``rmse``, ``mae``, ``mape``, ``smape`` and each per step (``rmse@1`` ... ``rmse@H``),
         in original units; a column MultiIndex ``(target, metric)`` with several targets.
+        MAPE is left out for a target that crosses zero. Accumulated over
+        :meth:`backtest_batches` (memory bounded by a batch of windows).
         """
-        return evaluation_table(self.backtest(data))
+        sums = EvaluationSums()
+        for part in self.backtest_batches(data):
+            sums.add(part)
+        return sums.table()
 
     def score(self, data: Any) -> float:
         """Minus the network's RMSE on every window of `data`, in original units (higher is
