@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -11,16 +12,14 @@ from grukit import checks
 from grukit.baselines import persistence, seasonal_naive
 from grukit.data import (
     GrukitDataError,
-    detect_period,
-    inspect_table,
     last_windows,
     make_scaler,
     make_windows,
     scaler_from_dict,
-    time_step,
 )
 from grukit.tasks.config import GRUConfig
 from grukit.tasks.evaluation import backtest_frame, evaluation_table
+from grukit.tasks.forecast_calendar import choose_period, forecast_times, learned_step
 from grukit.tasks.series import SeriesTask
 from grukit.tasks.tables import AUTO, as_name_list, default_columns, prepare_columns
 from grukit.train.config import TrainConfig
@@ -52,6 +51,12 @@ class Forecaster(SeriesTask):
         ``year, month, day, hour`` columns.
     id_column : str, optional
         Several series in one table; each series is windowed separately, one model for all.
+    time_unit, dayfirst, date_format : optional
+        How the time column is read (:func:`grukit.data.times.parse_times`): integers are steps
+        unless `time_unit` (``"s"``, ``"ms"``, ``"us"``, ``"ns"``, ``"D"``, ``"h"``, ``"min"``)
+        says they are epoch times; text that reads both day-first and month-first is refused
+        unless `dayfirst` or `date_format` (``"%d/%m/%Y"``) says which. Times with a zone are
+        converted to UTC (and forecast times are then in UTC).
     fill : {None, "ffill", "interpolate", "drop"}
         Missing values: None raises an error naming the column and rows. With "ffill" and
         "interpolate" the metrics skip the filled (never observed) truth values.
@@ -81,7 +86,8 @@ class Forecaster(SeriesTask):
         Categories of each one-hot encoded covariate.
     period_ : int or None
     time_column_, time_step_ : str or None
-        Resolved time column and its regular step (``"0 days 01:00:00"``).
+        Resolved time column and its regular step (``"0 days 01:00:00"``; an int for a time
+        column of integer steps).
     n_features_in_ : int
 
     Examples
@@ -108,6 +114,9 @@ class Forecaster(SeriesTask):
         covariates: str | list[str] | None = None,
         time_column: str | None = AUTO,
         id_column: str | None = None,
+        time_unit: str | None = None,
+        dayfirst: bool | None = None,
+        date_format: str | None = None,
         fill: str | None = None,
         hidden_size: int = 64,
         num_layers: int = 1,
@@ -190,12 +199,15 @@ class Forecaster(SeriesTask):
         self.n_features_in_ = len(self.input_columns_)
         numeric = [c for c in self.covariates_ if c not in self.categories_]
         self.scaler_ = make_scaler(self.scaler).fit(train_frame, self.targets_ + numeric)
-        self.period_ = self._detect_period(train_frame)
-        step = None
-        if self.time_column_ is not None:
-            ids = None if self.id_column is None else train_frame[self.id_column]
-            step = time_step(train_frame[self.time_column_], ids)
-        self.time_step_ = None if step is None else str(step)
+        self.period_ = choose_period(
+            train_frame,
+            period=self.period,
+            horizon=self.horizon,
+            target=self.targets_[0],
+            time_column=self.time_column_,
+            id_column=self.id_column,
+        )
+        self.time_step_ = learned_step(train_frame, self.time_column_, self.id_column)
         return self.scaler_.transform(train_frame)
 
     def _prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -234,20 +246,6 @@ class Forecaster(SeriesTask):
             id_column=self.id_column,
             **options,
         )
-
-    def _detect_period(self, frame: pd.DataFrame) -> int | None:
-        if self.period is not None:
-            return self.period
-        if self.time_column_ is not None:
-            info = inspect_table(frame, time_column=self.time_column_, id_column=self.id_column)
-            if info.period is not None:
-                return info.period
-        first = (
-            frame
-            if self.id_column is None
-            else frame[frame[self.id_column] == frame[self.id_column].iloc[0]]
-        )
-        return detect_period(first[self.targets_[0]].to_numpy(dtype=np.float64))
 
     # -- the network -----------------------------------------------------------------------------
     def _network_type(self) -> type:
@@ -305,26 +303,27 @@ class Forecaster(SeriesTask):
         if self.id_column is not None:
             result[self.id_column] = np.repeat(series, horizon)
         if self.time_column_ is not None:
-            ends = (
-                prepared.groupby(self.id_column, sort=False)[self.time_column_].last().to_numpy()
-                if self.id_column is not None
-                else prepared[self.time_column_].to_numpy()[-1:]
+            result[self.time_column_] = forecast_times(
+                prepared, self.time_column_, self.id_column, self.time_step_, horizon
             )
-            delta = pd.Timedelta(self.time_step_) if self.time_step_ else pd.Timedelta(0)
-            offsets = np.arange(1, horizon + 1) * delta.to_timedelta64()
-            result[self.time_column_] = (ends[:, None] + offsets[None, :]).ravel()
         result["step"] = np.tile(np.arange(1, horizon + 1), n_series)
         for index, name in enumerate(self.targets_):
             result[name] = forecast[:, :, index].ravel()
         return pd.DataFrame(result)
 
-    def backtest(self, data: Any) -> pd.DataFrame:
+    def backtest(
+        self, data: Any, *, test_from: Any = None, test_fraction: float | None = None
+    ) -> pd.DataFrame:
         """Rolling forecasts over `data` beside the baselines, on the same windows.
 
-        Every window of `data` (stride 1) is forecast by the network, by persistence and by the
-        seasonal-naive baseline. The windows keep ``max(lookback, period_)`` rows of history so
-        the seasonal baseline has a full season (``lookback`` when `data` is too short; the
-        seasonal column is then NaN); the network reads the last `lookback` of them.
+        Every window (stride 1) is forecast by the network, persistence and seasonal naive.
+        The windows keep ``max(lookback, period_)`` rows of history, a full season (``lookback``
+        when `data` is too short, with a warning; seasonal naive is then NaN). Without
+        `test_from` and `test_fraction` the first that many rows of each series of `data` are
+        history only. With either, `data` is the whole table: `test_from` (the first time, or
+        step, of the test part) or `test_fraction` (the last fraction of each series) picks
+        the test part, its history comes from the rows before it, and only windows whose
+        forecast starts in the test part are kept (a row before it is never scored).
 
         Returns
         -------
@@ -335,22 +334,22 @@ class Forecaster(SeriesTask):
             ``seasonal_naive``.
         """
         self._check_fitted()
-        frame = self._read(data)
+        frame, test_rows = self._test_rows(self._read(data), test_from, test_fraction)
         prepared, missing = self._prepare_columns(frame)
-        history = max(self.lookback, self.period_ or 0)
-        try:
-            raw = self._windows(prepared, history, self.horizon)
-        except GrukitDataError:
-            if history == self.lookback:
-                raise
-            history = self.lookback
-            raw = self._windows(prepared, history, self.horizon)
-        scaled = self._windows(self.scaler_.transform(prepared), history, self.horizon)
+        raw, scaled, history = self._backtest_windows(prepared)
+        if test_rows is not None:
+            keep = test_rows[prepared.index.to_numpy()][raw.start_row]
+            if not keep.any():
+                raise GrukitDataError(
+                    f"no window forecasts into the test part (test_from={test_from!r}, "
+                    f"test_fraction={test_fraction!r}): it needs horizon = {self.horizon} rows "
+                    f"and {history} rows of history before them in one series"
+                )
+            raw, scaled = raw.subset(keep), scaled.subset(keep)
         n_targets = len(self.targets_)
-        model_inputs = scaled.inputs[:, -self.lookback :]
         forecasts = {
             "gru": self.scaler_.inverse_transform(
-                self._forecast(model_inputs), columns=self.targets_
+                self._forecast(scaled.inputs[:, -self.lookback :]), columns=self.targets_
             ),
             "persistence": persistence(raw.inputs[..., :n_targets], self.horizon),
         }
@@ -361,9 +360,8 @@ class Forecaster(SeriesTask):
         else:
             forecasts["seasonal_naive"] = np.full_like(forecasts["persistence"], np.nan)
         observed = prepared[self.targets_].mask(missing.to_numpy())
-        truth = raw.targets.copy()
         positions = raw.start_row[:, None] + np.arange(self.horizon)  # (N, H)
-        truth[:] = observed.to_numpy(dtype=np.float64)[positions]
+        truth = observed.to_numpy(dtype=np.float64)[positions]
         where: dict[str, np.ndarray] = {}
         if self.id_column is not None:
             where[self.id_column] = raw.series
@@ -377,16 +375,41 @@ class Forecaster(SeriesTask):
             time_column=self.time_column_,
         )
 
-    def evaluate(self, data: Any) -> pd.DataFrame:
-        """The network against persistence and seasonal naive on every window of `data`.
+    def _backtest_windows(self, prepared: pd.DataFrame) -> tuple[Any, Any, int]:
+        """(raw windows, scaled windows, rows of history each keeps) for :meth:`backtest`."""
+        history = self.test_context()
+        try:
+            raw = self._windows(prepared, history, self.horizon)
+        except GrukitDataError:
+            if history == self.lookback:
+                raise
+            warnings.warn(
+                f"the data holds no window with max(lookback, period) = {history} rows of "
+                f"history; the windows keep lookback = {self.lookback} rows and the seasonal-"
+                "naive column is NaN (give the whole table and test_from or test_fraction, "
+                "or more rows before the first value to score)",
+                stacklevel=3,
+            )
+            history = self.lookback
+            raw = self._windows(prepared, history, self.horizon)
+        scaled = self._windows(self.scaler_.transform(prepared), history, self.horizon)
+        return raw, scaled, history
 
-        `data` should start with at least `lookback` (better ``max(lookback, period_)``) rows
-        before the first value to score. Returns :func:`grukit.tasks.evaluation_table` of
-        :meth:`backtest`: rows ``gru``, ``persistence``, ``seasonal_naive``; columns ``mse``,
-        ``rmse``, ``mae``, ``mape``, ``smape`` and each per step (``rmse@1`` ... ``rmse@H``),
-        in original units; a column MultiIndex ``(target, metric)`` with several targets.
+    def evaluate(
+        self, data: Any, *, test_from: Any = None, test_fraction: float | None = None
+    ) -> pd.DataFrame:
+        """The network against persistence and seasonal naive on the windows of :meth:`backtest`
+        (the same arguments: give the whole table and `test_from` or `test_fraction` to score
+        the test part from its first row, as ``grukit train`` does).
+
+        Returns :func:`grukit.tasks.evaluation_table`: rows ``gru``, ``persistence``,
+        ``seasonal_naive``; columns ``mse``, ``rmse``, ``mae``, ``mape``, ``smape`` and each per
+        step (``rmse@1`` ... ``rmse@H``), in original units; a column MultiIndex
+        ``(target, metric)`` with several targets; ``attrs["windows"]``: windows scored.
         """
-        return evaluation_table(self.backtest(data))
+        return evaluation_table(
+            self.backtest(data, test_from=test_from, test_fraction=test_fraction)
+        )
 
     def score(self, data: Any) -> float:
         """Minus the network's RMSE on every window of `data`, in original units (higher is
