@@ -256,7 +256,7 @@ def run_train(command: TrainCommand, given: dict[str, Any]) -> Any:
     with _training_lines():
         run.fit(model)
     _echo(command.trained(model))
-    split = run.test_split()
+    split = run.held_out()
     if split is not None:
         command.evaluate(model, run.frame, split, run.out, "the test part")
     elif command.evaluate_training_data:

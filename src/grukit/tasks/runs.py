@@ -35,7 +35,7 @@ __all__ = [
     "open_run",
     "split_test",
     "start_run",
-    "test_split",
+    "held_out",
 ]
 
 RUN_RECORD = "run.json"
@@ -86,7 +86,7 @@ def start_run(out: Path, command: str, options: Mapping[str, Any], *, resume: bo
     write_json(info, record)
 
 
-def test_split(options: Mapping[str, Any]) -> dict[str, Any] | None:
+def held_out(options: Mapping[str, Any]) -> dict[str, Any] | None:
     """The test part the options ask for, as keywords of :meth:`Forecaster.backtest
     <grukit.tasks.Forecaster.backtest>`: ``{"test_from": ...}`` or ``{"test_fraction": ...}``
     (default :data:`DEFAULT_TEST_FRACTION`), or None for none (``test_fraction`` 0).
@@ -112,14 +112,14 @@ def split_test(
     frame: pd.DataFrame, options: Mapping[str, Any], time_column: str | None, *, context: int
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(training part, test part or None) by ``test_from`` or ``test_fraction``
-    (:func:`test_split`).
+    (:func:`held_out`).
 
     The test part starts `context` rows early (history for its first windows).
     """
     from grukit.data import split_by_date, split_by_fraction
 
     id_column = options.get("id_column")
-    split = test_split(options)
+    split = held_out(options)
     if split is None:
         return frame, None
     if "test_from" in split:
@@ -178,9 +178,9 @@ class TrainingRun:
         model.save(self.out)
         return model
 
-    def test_split(self) -> dict[str, Any] | None:
-        """The run's test part as keywords of ``Forecaster.backtest`` (see :func:`test_split`)."""
-        return test_split(self.options)
+    def held_out(self) -> dict[str, Any] | None:
+        """The run's test part as keywords of ``Forecaster.backtest`` (see :func:`held_out`)."""
+        return held_out(self.options)
 
 
 def open_run(run: Path) -> tuple[Any, dict[str, Any] | None]:
@@ -196,10 +196,10 @@ def evaluation_part(
 ) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """(the table `data` as `model` reads it, the run's test split or None for all of it).
 
-    The test part is found again from the run's options (:func:`test_split`); None with
+    The test part is found again from the run's options (:func:`held_out`); None with
     `all_rows`, for a run without a record, or when the run held no test part out.
     """
     frame, _ = model.read_table(data, check=False)
     if all_rows or record is None:
         return frame, None
-    return frame, test_split(record["options"])
+    return frame, held_out(record["options"])
