@@ -103,3 +103,75 @@ def test_missing_and_corrupt_runs(tmp_path, capsys):
 def test_unknown_option_is_a_usage_error(tmp_path, capsys):
     code, _, stderr = _train(capsys, seasonal_csv(tmp_path), tmp_path, "--bogus")
     assert code == 2 and "No such option: --bogus" in stderr and "Traceback" not in stderr
+
+
+def test_context_rows_are_never_scored_and_a_too_long_period_is_refused(tmp_path, capsys):
+    import json
+
+    data = seasonal_csv(tmp_path, 600)
+    base = ["train", "forecast", data, "--target", "a", "--lookback", 12, "--horizon", 3, *FAST]
+    code, _, err = run(capsys, *base, "--out", tmp_path / "long", "--period", 1000)
+    assert code == 2 and "`period` = 1000 is longer than the training part" in err
+    assert "Traceback" not in err
+    code, out, _ = run(capsys, *base, "--out", tmp_path / "ok", "--period", 24)
+    assert code == 0 and "on 118 windows of the test part" in out
+    assert json.loads((tmp_path / "ok" / "metrics.json").read_text())["windows"] == 118
+    code, out, _ = run(capsys, "evaluate", tmp_path / "ok", data)
+    assert code == 0 and "on 118 windows of the test part" in out
+
+
+def test_options_that_would_be_ignored_are_refused(tmp_path, capsys):
+    data = seasonal_csv(tmp_path, 200)
+    forecast = ["train", "forecast", data, "--target", "a", "--lookback", 12, "--horizon", 3]
+    code, _, err = run(
+        capsys,
+        *forecast,
+        *FAST,
+        "--out",
+        tmp_path / "both",
+        "--test-from",
+        "2021-01-08",
+        "--test-fraction",
+        0.2,
+    )
+    assert code == 2 and "give --test-from or --test-fraction, not both" in err
+    detect = ["train", "detect", data, "--window", 12, "--columns", "a", *FAST]
+    code, _, err = run(capsys, *detect, "--out", tmp_path / "label", "--label-column", "nope")
+    assert code == 2 and "unknown label column 'nope'" in err
+    twice = tmp_path / "twice.csv"
+    twice.write_text(data.read_text().replace("temp", "a", 1))
+    code, _, err = run(capsys, *forecast[:2], twice, *forecast[3:], *FAST, "--out", tmp_path / "t")
+    assert code == 2 and "names the column 'a' twice" in err
+
+
+def test_time_reading_options(tmp_path, capsys):
+    import pandas as pd
+
+    frame = pd.read_csv(seasonal_csv(tmp_path, 200))
+    frame["time"] = np.arange(200)
+    frame.to_csv(tmp_path / "steps.csv", index=False)
+    base = ["--target", "a", "--lookback", 12, "--horizon", 3, *FAST, "--period", 24]
+    code, out, err = run(
+        capsys, "train", "forecast", tmp_path / "steps.csv", *base, "--out", tmp_path / "s"
+    )
+    assert code == 0 and "0 to 159" in out, err
+    frame["time"] = 1_600_000_000 + 3600 * np.arange(200)
+    frame.to_csv(tmp_path / "epoch.csv", index=False)
+    code, out, err = run(
+        capsys,
+        "train",
+        "forecast",
+        tmp_path / "epoch.csv",
+        *base,
+        "--time-unit",
+        "s",
+        "--out",
+        tmp_path / "e",
+    )
+    assert code == 0 and "2020-09-13 12:26:40" in out, err
+    frame["time"] = [f"{1 + i % 12:02d}/{1 + i // 12 % 12:02d}/2020" for i in range(200)]
+    frame.drop_duplicates("time").to_csv(tmp_path / "dates.csv", index=False)
+    code, _, err = run(
+        capsys, "train", "forecast", tmp_path / "dates.csv", *base, "--out", tmp_path / "d"
+    )
+    assert code == 2 and "is ambiguous" in err and "--dayfirst" in err

@@ -7,7 +7,13 @@ import json
 import pytest
 
 from grukit.tasks import Forecaster
-from grukit.tasks.runs import RESUMABLE_OPTIONS, evaluation_part, split_test, start_run
+from grukit.tasks.runs import (
+    RESUMABLE_OPTIONS,
+    evaluation_part,
+    held_out,
+    split_test,
+    start_run,
+)
 from support.series import seasonal_frame
 
 
@@ -44,8 +50,13 @@ def test_evaluation_part_finds_the_test_part_again():
     model = Forecaster(12, 3, period=24)
     model.period_ = 24  # as fitting would learn it
     record = {"options": {"test_fraction": 0.25}}
-    part, is_test = evaluation_part(model, record, frame, all_rows=False)
-    assert is_test and len(part) == 25 + 24
-    part, is_test = evaluation_part(model, record, frame, all_rows=True)
-    assert not is_test and len(part) == 100
-    assert evaluation_part(model, None, frame, all_rows=False)[1] is False
+    whole, split = evaluation_part(model, record, frame, all_rows=False)
+    assert split == {"test_fraction": 0.25} and len(whole) == 100
+    model.time_column_ = "time"
+    part, scored = model._test_rows(whole, None, 0.25)
+    assert len(part) == 25 + 24 and scored.sum() == 25 and not scored[:24].any()
+    whole, split = evaluation_part(model, record, frame, all_rows=True)
+    assert split is None and len(whole) == 100
+    assert evaluation_part(model, None, frame, all_rows=False)[1] is None
+    with pytest.raises(ValueError, match="--test-from or --test-fraction, not both"):
+        held_out({"test_from": "2021-01-04", "test_fraction": 0.2})

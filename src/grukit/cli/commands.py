@@ -39,6 +39,9 @@ __all__ = [
 _COMMON = {
     "out": None,
     "time_column": "auto",
+    "time_unit": None,
+    "dayfirst": None,
+    "date_format": None,
     "id_column": None,
     "fill": None,
     "test_from": None,
@@ -141,6 +144,9 @@ def _forecaster(options: Mapping[str, Any], gru_config: Any, train_config: Any) 
         targets=split_names(options["target"], "target"),
         covariates=split_names(options["covariates"], "covariates") or [],
         time_column=_time_column(options["time_column"]),
+        time_unit=options["time_unit"],
+        dayfirst=options["dayfirst"],
+        date_format=options["date_format"],
         id_column=options["id_column"],
         fill=options["fill"],
         hidden_size=options["hidden_size"],
@@ -166,6 +172,9 @@ def _detector(options: Mapping[str, Any], gru_config: Any, train_config: Any) ->
         threshold=threshold,
         label_column=options["label_column"],
         time_column=_time_column(options["time_column"]),
+        time_unit=options["time_unit"],
+        dayfirst=options["dayfirst"],
+        date_format=options["date_format"],
         id_column=options["id_column"],
         fill=options["fill"],
         hidden_size=options["hidden_size"],
@@ -192,7 +201,8 @@ class TrainCommand:
     build: Callable[[Mapping[str, Any], Any, Any], Any]  # (options, GRUConfig, TrainConfig)
     what: Callable[[Any], str]  # "a GRU forecaster", for "Training ... on ..."
     trained: Callable[[Any], str]  # the line printed after training
-    evaluate: Callable[[Any, pd.DataFrame, Path, str], Any]  # writes metrics.json, prints
+    # (model, whole table, test split or None for all rows, out, source): writes metrics.json
+    evaluate: Callable[[Any, pd.DataFrame, dict[str, Any] | None, Path, str], Any]
     evaluate_training_data: bool  # without a test part, evaluate on the training part
     predict: Callable[[Any, Path, bool], pd.DataFrame]  # (model, data, rolling)
 
@@ -246,11 +256,11 @@ def run_train(command: TrainCommand, given: dict[str, Any]) -> Any:
     with _training_lines():
         run.fit(model)
     _echo(command.trained(model))
-    test_part = run.test_part(model)
-    if test_part is not None:
-        command.evaluate(model, test_part, run.out, "the test part")
+    split = run.held_out()
+    if split is not None:
+        command.evaluate(model, run.frame, split, run.out, "the test part")
     elif command.evaluate_training_data:
-        command.evaluate(model, run.train, run.out, "the training data")
+        command.evaluate(model, run.train, None, run.out, "the training data")
     _echo(f"Model saved in {run.out}; next: grukit report {run.out}")
     return model
 
@@ -284,9 +294,9 @@ def run_evaluate(run: Path, data: Path, *, all_rows: bool) -> Any:
     from grukit.tasks.runs import evaluation_part, open_run
 
     model, record = open_run(run)
-    part, is_test = evaluation_part(model, record, data, all_rows=all_rows)
-    source = f"the test part of {data}" if is_test else f"all of {data}"
-    return _BY_TASK[model.task].evaluate(model, part, run, source)
+    frame, split = evaluation_part(model, record, data, all_rows=all_rows)
+    source = f"the test part of {data}" if split is not None else f"all of {data}"
+    return _BY_TASK[model.task].evaluate(model, frame, split, run, source)
 
 
 def run_report(run: Path) -> Path:

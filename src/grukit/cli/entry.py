@@ -41,6 +41,24 @@ TimeColumn = Annotated[
         "year,month,day,hour; 'none' for none."
     ),
 ]
+TimeUnit = Annotated[
+    str | None,
+    typer.Option(
+        help="Numbers in the time column are epoch times in this unit: s, ms, us, ns, D, h or "
+        "min (default: integers are steps)."
+    ),
+]
+Dayfirst = Annotated[
+    bool,
+    typer.Option(
+        "--dayfirst",
+        help="Text dates put the day first (month first: --date-format); needed where dates "
+        "read both ways, as 01/02/2020.",
+    ),
+]
+DateFormat = Annotated[
+    str | None, typer.Option(help="strptime format of the text dates, e.g. %d/%m/%Y.")
+]
 IdColumn = Annotated[str | None, typer.Option(help="Column telling several series apart.")]
 Fill = Annotated[
     str | None,
@@ -94,6 +112,9 @@ def train_forecast(
         typer.Option(help="Past covariates, comma-separated; text columns are one-hot encoded."),
     ] = None,
     time_column: TimeColumn = None,
+    time_unit: TimeUnit = None,
+    dayfirst: Dayfirst = False,
+    date_format: DateFormat = None,
     id_column: IdColumn = None,
     fill: Fill = None,
     test_from: TestFrom = None,
@@ -140,6 +161,9 @@ def train_detect(
     ] = None,
     stride: Annotated[int | None, typer.Option(help="Rows between windows (default 1).")] = None,
     time_column: TimeColumn = None,
+    time_unit: TimeUnit = None,
+    dayfirst: Dayfirst = False,
+    date_format: DateFormat = None,
     id_column: IdColumn = None,
     fill: Fill = None,
     test_from: TestFrom = None,

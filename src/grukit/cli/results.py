@@ -33,14 +33,20 @@ def format_forecast_table(table: pd.DataFrame, horizon: int) -> str:
     return table[shown].to_string(float_format=lambda v: f"{v:.4g}", na_rep="-")
 
 
-def evaluate_forecaster(model: Any, data: pd.DataFrame, out: Path, source: str) -> pd.DataFrame:
+def evaluate_forecaster(
+    model: Any, data: pd.DataFrame, split: dict[str, Any] | None, out: Path, source: str
+) -> pd.DataFrame:
+    """Backtest `model` on the windows forecasting into the test part `split` of `data` (all of
+    `data` without one); history rows before the test part are never scored. One batch of
+    windows is in memory at a time: ``backtest.csv`` is written and the metrics summed batch by
+    batch."""
     from grukit.io import atomic_write_chunks, write_json
     from grukit.tasks.evaluation import EvaluationSums, table_to_record
 
     sums = EvaluationSums()
 
-    def csv_parts() -> Any:  # one batch of windows in memory at a time
-        for index, part in enumerate(model.backtest_batches(data)):
+    def csv_parts() -> Any:
+        for index, part in enumerate(model.backtest_batches(data, **(split or {}))):
             sums.add(part)
             yield part.to_csv(index=False, header=index == 0).encode("utf-8")
 
@@ -71,10 +77,17 @@ def evaluate_forecaster(model: Any, data: pd.DataFrame, out: Path, source: str) 
     return table
 
 
-def evaluate_detector(model: Any, data: pd.DataFrame, out: Path, source: str) -> dict | None:
+def evaluate_detector(
+    model: Any, data: pd.DataFrame, split: dict[str, Any] | None, out: Path, source: str
+) -> dict | None:
+    """Detect on the test part `split` of `data` (all of `data` without one)."""
     from grukit.io import write_json
+    from grukit.tasks.runs import split_test
     from grukit.tasks.scoring import detection_scores
 
+    if split is not None:
+        options = {**split, "id_column": model.id_column}
+        data = split_test(data, options, model.time_column_, context=model.test_context())[1]
     detections = model.detect(data)
     write_csv(detections, out / "detections.csv")
     record: dict[str, Any] = {"task": model.task, "data": source, "detection": None}

@@ -8,37 +8,42 @@ import numpy as np
 import pandas as pd
 
 from grukit.data._errors import GrukitDataError
+from grukit.data.times import is_step_index
 
 __all__ = ["detect_period", "time_step"]
 
 _DAY = pd.Timedelta(days=1)
 
 
-def time_step(times: Any, ids: Any = None) -> pd.Timedelta | None:
+def time_step(times: Any, ids: Any = None) -> pd.Timedelta | int | None:
     """The most common positive difference between consecutive time stamps of one series.
 
     Parameters
     ----------
-    times : array-like of datetimes
-        Sorted within each series.
+    times : array-like of datetimes, or of integer steps
+        Sorted within each series. Integers are steps of an integer index (see
+        :func:`grukit.data.times.parse_times`); their step is an int.
     ids : array-like, optional
         Series ids, same length; differences across a change of id are not counted.
 
     Returns
     -------
-    Timedelta or None
+    Timedelta, int or None
         None when fewer than two time stamps exist in any series.
     """
-    stamps = pd.to_datetime(pd.Series(np.asarray(times)))
+    steps = is_step_index(times)
+    stamps = pd.Series(np.asarray(times))
+    stamps = stamps.astype(np.int64) if steps else pd.to_datetime(stamps)
     diffs = stamps.diff()
-    valid = diffs.notna() & (diffs > pd.Timedelta(0))
+    valid = diffs.notna() & (diffs > (0 if steps else pd.Timedelta(0)))
     if ids is not None:
         ids = pd.Series(np.asarray(ids))
         valid &= ids.eq(ids.shift()).to_numpy()
     diffs = diffs[valid]
     if diffs.empty:
         return None
-    return pd.Timedelta(diffs.mode().iloc[0])
+    common = diffs.mode().iloc[0]
+    return int(common) if steps else pd.Timedelta(common)
 
 
 def _period_from_step(step: pd.Timedelta) -> int | None:

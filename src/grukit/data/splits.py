@@ -10,6 +10,7 @@ import pandas as pd
 from grukit import checks
 from grukit.data._errors import GrukitDataError
 from grukit.data.tables import require_columns
+from grukit.data.times import is_step_index, to_time
 
 __all__ = ["Split", "split_by_date", "split_by_fraction"]
 
@@ -127,8 +128,10 @@ def split_by_date(
     ----------
     frame : DataFrame
         Sorted by (id, time).
-    test_from : str or datetime
-        First time stamp of the test part (anything :func:`pandas.Timestamp` accepts).
+    test_from : str, datetime or int
+        First time stamp of the test part (anything :func:`pandas.Timestamp` accepts; a time
+        with a zone is converted to UTC, as :func:`grukit.data.read_table` converts the times),
+        or the first step when the time column holds integer steps.
     validation_from : str or datetime, optional
         First time stamp of the validation part; None gives an empty validation part.
     time_column, id_column : str
@@ -142,16 +145,16 @@ def split_by_date(
     """
     require_columns(frame, [time_column])
     context = _check_context(context)
-    try:
-        test_start = pd.Timestamp(test_from)
-        val_start = None if validation_from is None else pd.Timestamp(validation_from)
-    except (ValueError, TypeError) as error:
-        raise GrukitDataError(f"could not read the split date: {error}") from None
+    column = frame[time_column]
+    test_start = to_time(test_from, column, "`test_from`")
+    val_start = (
+        None if validation_from is None else to_time(validation_from, column, "`validation_from`")
+    )
     if val_start is not None and not val_start < test_start:
         raise GrukitDataError(
             f"`validation_from` must come before `test_from`, got {val_start} and {test_start}"
         )
-    times = pd.DatetimeIndex(frame[time_column])
+    times = column.to_numpy() if is_step_index(column) else pd.DatetimeIndex(column)
     parts: list[list[np.ndarray]] = [[], [], []]
     for key, rows in _series(frame, id_column):
         stamps = times[rows]

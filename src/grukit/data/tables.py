@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from grukit.data._errors import GrukitDataError
+from grukit.data.times import is_step_index, parse_times
 
 __all__ = [
     "TableInfo",
@@ -135,15 +136,29 @@ def _read_file(path: Path) -> pd.DataFrame:
     name = path.name.lower()
     if name.endswith(_CSV_SUFFIXES):
         try:
-            return pd.read_csv(path)
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0]
+            frame = pd.read_csv(path)
         except pd.errors.EmptyDataError:
             raise GrukitDataError(f"the file {str(path)!r} is empty") from None
+        _refuse_duplicated_names(header.fillna("").tolist(), f"the header of {str(path)!r}")
+        return frame
     if name.endswith(_PARQUET_SUFFIXES):
         if path.stat().st_size == 0:
             raise GrukitDataError(f"the file {str(path)!r} is empty")
         return pd.read_parquet(path)
     expected = ", ".join(_CSV_SUFFIXES + _PARQUET_SUFFIXES)
     raise GrukitDataError(f"unknown file type of {str(path)!r}; expected a suffix among {expected}")
+
+
+def _refuse_duplicated_names(names: Sequence[Any], where: str) -> None:
+    # pandas renames a repeated CSV header ("value", "value.1"): which one a name meant is lost
+    seen: set[str] = set()
+    for name in (str(n) for n in names):
+        if name in seen:
+            raise GrukitDataError(
+                f"{where} names the column {name!r} twice; column names must be unique"
+            )
+        seen.add(name)
 
 
 def _from_array(data: np.ndarray, columns: Sequence[str] | None) -> pd.DataFrame:
@@ -165,6 +180,9 @@ def read_table(
     time_column: str | None = None,
     id_column: str | None = None,
     columns: Sequence[str] | None = None,
+    time_unit: str | None = None,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Read a table of one or several time series into a sorted DataFrame.
 
@@ -175,12 +193,17 @@ def read_table(
         (``.parquet``, ``.pq``) file, chosen by suffix; or a NumPy array of shape (T,) or (T, F),
         whose columns are named ``"0", "1", ...`` unless `columns` names them.
     time_column : str, optional
-        Parsed with :func:`pandas.to_datetime`; the rows are then sorted by time.
+        Read by :func:`grukit.data.times.parse_times`: text and datetimes as dates (time zones
+        converted to UTC, text that reads both day-first and month-first refused), integers as
+        steps of an integer index; the rows are then sorted by time.
     id_column : str, optional
         Column that tells several series in one table apart; rows are sorted by (id, time).
     columns : sequence of str, optional
         Keep only these columns (plus the time and id columns). For a NumPy array: the names of
         its columns instead.
+    time_unit, dayfirst, date_format : optional
+        How the time column is read (see :func:`grukit.data.times.parse_times`): numbers as
+        epoch times in `time_unit` (``"s"``, ``"ms"``, ...), text day-first or by a format.
 
     Returns
     -------
@@ -190,8 +213,8 @@ def read_table(
     Raises
     ------
     GrukitDataError
-        File not found or empty, unknown suffix, unknown column, unparsable time, duplicated time
-        stamps within one series.
+        File not found or empty, unknown suffix, unknown or repeated column, unparsable or
+        ambiguous time, duplicated time stamps within one series.
 
     Examples
     --------
@@ -211,6 +234,7 @@ def read_table(
             "`data` must be a DataFrame, a path to a CSV or Parquet file or a NumPy array, "
             f"got {type(data).__name__}"
         )
+    _refuse_duplicated_names(list(frame.columns), "the table")
     frame.columns = [str(c) for c in frame.columns]
     if len(frame) == 0:
         raise GrukitDataError("the table is empty: no data rows")
@@ -222,8 +246,16 @@ def read_table(
         frame = frame[keep]
     if time_column is not None:
         try:
-            frame[time_column] = pd.to_datetime(frame[time_column])
+            frame[time_column] = parse_times(
+                frame[time_column],
+                time_column,
+                time_unit=time_unit,
+                dayfirst=dayfirst,
+                date_format=date_format,
+            )
         except (ValueError, TypeError) as error:
+            if isinstance(error, GrukitDataError):
+                raise
             raise GrukitDataError(
                 f"time column {time_column!r} could not be parsed as dates: {error}"
             ) from None
@@ -255,8 +287,9 @@ class TableInfo:
     time_column, id_column : str or None
     frequency : str or None
         Pandas frequency alias of the first series (``"h"``, ``"D"``, ``"15min"``), or None.
-    step : Timedelta or None
-        The most common time step over all series (the regular step even where rows are missing).
+    step : Timedelta, int or None
+        The most common time step over all series (the regular step even where rows are
+        missing); an int for a time column of integer steps.
     period : int or None
         Seasonal period from :func:`grukit.data.detect_period`.
     lengths : dict
@@ -266,7 +299,7 @@ class TableInfo:
     time_column: str | None
     id_column: str | None
     frequency: str | None
-    step: pd.Timedelta | None
+    step: pd.Timedelta | int | None
     period: int | None
     lengths: dict[Any, int]
 
@@ -304,8 +337,9 @@ def inspect_table(
     if time_column is not None:
         times = frame[time_column]
         first = times if id_column is None else times[frame[id_column] == next(iter(lengths))]
-        if len(first) >= 3:
-            frequency = _infer_frequency(pd.DatetimeIndex(first))
         step = time_step(frame[time_column], None if id_column is None else frame[id_column])
-        period = detect_period(first) if len(first) >= 2 else None
+        if not is_step_index(times):  # integer steps carry no calendar, hence no period
+            if len(first) >= 3:
+                frequency = _infer_frequency(pd.DatetimeIndex(first))
+            period = detect_period(first) if len(first) >= 2 else None
     return TableInfo(time_column, id_column, frequency, step, period, lengths)

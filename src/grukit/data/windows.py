@@ -60,6 +60,19 @@ class Windows:
     def __len__(self) -> int:
         return self.inputs.shape[0]
 
+    def subset(self, keep: np.ndarray) -> Windows:
+        """The windows where the boolean array `keep` (N,) is True, in order."""
+        keep = np.asarray(keep, dtype=bool)
+        return Windows(
+            inputs=self.inputs[keep],
+            targets=self.targets[keep],
+            start_row=self.start_row[keep],
+            start_time=None if self.start_time is None else self.start_time[keep],
+            series=None if self.series is None else self.series[keep],
+            input_names=self.input_names,
+            target_names=self.target_names,
+        )
+
 
 def _as_frame(data: Any) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
@@ -96,7 +109,9 @@ def segment_bounds(
         breaks[1:] |= np.diff(frame.index.to_numpy()) != 1
     if time_column is not None:
         step = time_step(frame[time_column], ids)
-        if step is not None:
+        if isinstance(step, int):  # a time column of integer steps
+            breaks[1:] |= np.diff(frame[time_column].to_numpy(dtype=np.int64)) != step
+        elif step is not None:
             times = pd.DatetimeIndex(frame[time_column]).to_numpy()
             breaks[1:] |= np.diff(times) != step.to_timedelta64()  # units converted by NumPy
     starts = np.flatnonzero(breaks)

@@ -72,7 +72,7 @@ class AnomalyDetector(SeriesTask):
     label_column : str, optional
         0/1 labels in the data (never an input): used by ``threshold="validation"`` and
         :meth:`evaluate`.
-    time_column, id_column, fill, scaler, gru_config, train_config
+    time_column, id_column, time_unit, dayfirst, date_format, fill, scaler, gru_config, train_config
         As in :class:`Forecaster`.
     hidden_size, num_layers : int
         Of each GRU.
@@ -107,6 +107,9 @@ class AnomalyDetector(SeriesTask):
         label_column: str | None = None,
         time_column: str | None = AUTO,
         id_column: str | None = None,
+        time_unit: str | None = None,
+        dayfirst: bool | None = None,
+        date_format: str | None = None,
         fill: str | None = None,
         hidden_size: int = 32,
         num_layers: int = 1,
@@ -144,6 +147,8 @@ class AnomalyDetector(SeriesTask):
         )
 
     def _check_columns(self, frame: pd.DataFrame, time_column: str | None) -> None:
+        if self.label_column is not None:  # a label column the table lacks would score nothing
+            require_columns(frame, [self.label_column], role="label column")
         prepare_columns(
             frame,
             self._columns(frame, time_column),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,20 +10,17 @@ import numpy as np
 import pandas as pd
 
 from grukit import checks
-from grukit.baselines import persistence, seasonal_naive
 from grukit.data import (
     GrukitDataError,
-    detect_period,
-    inspect_table,
     last_windows,
     make_scaler,
     make_windows,
     scaler_from_dict,
-    time_step,
 )
-from grukit.tasks.backtesting import BACKTEST_BATCH, gather, window_batches
+from grukit.tasks.backtesting import BACKTEST_BATCH, backtest_parts, nonempty, window_batches
 from grukit.tasks.config import GRUConfig
-from grukit.tasks.evaluation import EvaluationSums, backtest_frame
+from grukit.tasks.evaluation import EvaluationSums
+from grukit.tasks.forecast_calendar import choose_period, forecast_times, learned_step
 from grukit.tasks.series import SeriesTask
 from grukit.tasks.tables import AUTO, as_name_list, default_columns, prepare_columns
 from grukit.train.config import TrainConfig
@@ -54,6 +52,12 @@ class Forecaster(SeriesTask):
         ``year, month, day, hour`` columns.
     id_column : str, optional
         Several series in one table; each series is windowed separately, one model for all.
+    time_unit, dayfirst, date_format : optional
+        How the time column is read (:func:`grukit.data.times.parse_times`): integers are steps
+        unless `time_unit` (``"s"``, ``"ms"``, ``"us"``, ``"ns"``, ``"D"``, ``"h"``, ``"min"``)
+        says they are epoch times; text that reads both day-first and month-first is refused
+        unless `dayfirst` or `date_format` (``"%d/%m/%Y"``) says which. Times with a zone are
+        converted to UTC (and forecast times are then in UTC).
     fill : {None, "ffill", "interpolate", "drop"}
         Missing values: None raises an error naming the column and rows. With "ffill" and
         "interpolate" the metrics skip the filled (never observed) truth values.
@@ -83,7 +87,8 @@ class Forecaster(SeriesTask):
         Categories of each one-hot encoded covariate.
     period_ : int or None
     time_column_, time_step_ : str or None
-        Resolved time column and its regular step (``"0 days 01:00:00"``).
+        Resolved time column and its regular step (``"0 days 01:00:00"``; an int for a time
+        column of integer steps).
     n_features_in_ : int
 
     Examples
@@ -110,6 +115,9 @@ class Forecaster(SeriesTask):
         covariates: str | list[str] | None = None,
         time_column: str | None = AUTO,
         id_column: str | None = None,
+        time_unit: str | None = None,
+        dayfirst: bool | None = None,
+        date_format: str | None = None,
         fill: str | None = None,
         hidden_size: int = 64,
         num_layers: int = 1,
@@ -192,12 +200,15 @@ class Forecaster(SeriesTask):
         self.n_features_in_ = len(self.input_columns_)
         numeric = [c for c in self.covariates_ if c not in self.categories_]
         self.scaler_ = make_scaler(self.scaler).fit(train_frame, self.targets_ + numeric)
-        self.period_ = self._detect_period(train_frame)
-        step = None
-        if self.time_column_ is not None:
-            ids = None if self.id_column is None else train_frame[self.id_column]
-            step = time_step(train_frame[self.time_column_], ids)
-        self.time_step_ = None if step is None else str(step)
+        self.period_ = choose_period(
+            train_frame,
+            period=self.period,
+            horizon=self.horizon,
+            target=self.targets_[0],
+            time_column=self.time_column_,
+            id_column=self.id_column,
+        )
+        self.time_step_ = learned_step(train_frame, self.time_column_, self.id_column)
         return self.scaler_.transform(train_frame)
 
     def _prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -236,20 +247,6 @@ class Forecaster(SeriesTask):
             id_column=self.id_column,
             **options,
         )
-
-    def _detect_period(self, frame: pd.DataFrame) -> int | None:
-        if self.period is not None:
-            return self.period
-        if self.time_column_ is not None:
-            info = inspect_table(frame, time_column=self.time_column_, id_column=self.id_column)
-            if info.period is not None:
-                return info.period
-        first = (
-            frame
-            if self.id_column is None
-            else frame[frame[self.id_column] == frame[self.id_column].iloc[0]]
-        )
-        return detect_period(first[self.targets_[0]].to_numpy(dtype=np.float64))
 
     # -- the network -----------------------------------------------------------------------------
     def _network_type(self) -> type:
@@ -307,26 +304,27 @@ class Forecaster(SeriesTask):
         if self.id_column is not None:
             result[self.id_column] = np.repeat(series, horizon)
         if self.time_column_ is not None:
-            ends = (
-                prepared.groupby(self.id_column, sort=False)[self.time_column_].last().to_numpy()
-                if self.id_column is not None
-                else prepared[self.time_column_].to_numpy()[-1:]
+            result[self.time_column_] = forecast_times(
+                prepared, self.time_column_, self.id_column, self.time_step_, horizon
             )
-            delta = pd.Timedelta(self.time_step_) if self.time_step_ else pd.Timedelta(0)
-            offsets = np.arange(1, horizon + 1) * delta.to_timedelta64()
-            result[self.time_column_] = (ends[:, None] + offsets[None, :]).ravel()
         result["step"] = np.tile(np.arange(1, horizon + 1), n_series)
         for index, name in enumerate(self.targets_):
             result[name] = forecast[:, :, index].ravel()
         return pd.DataFrame(result)
 
-    def backtest(self, data: Any) -> pd.DataFrame:
+    def backtest(
+        self, data: Any, *, test_from: Any = None, test_fraction: float | None = None
+    ) -> pd.DataFrame:
         """Rolling forecasts over `data` beside the baselines, on the same windows.
 
-        Every window of `data` (stride 1) is forecast by the network, by persistence and by the
-        seasonal-naive baseline. The windows keep ``max(lookback, period_)`` rows of history so
-        the seasonal baseline has a full season (``lookback`` when `data` is too short; the
-        seasonal column is then NaN); the network reads the last `lookback` of them.
+        Every window (stride 1) is forecast by the network, persistence and seasonal naive.
+        The windows keep ``max(lookback, period_)`` rows of history, a full season (``lookback``
+        when `data` is too short, with a warning; seasonal naive is then NaN). Without
+        `test_from` and `test_fraction` the first that many rows of each series of `data` are
+        history only. With either, `data` is the whole table: `test_from` (the first time, or
+        step, of the test part) or `test_fraction` (the last fraction of each series) picks
+        the test part, its history comes from the rows before it, and only windows whose
+        forecast starts in the test part are kept (a row before it is never scored).
 
         Returns
         -------
@@ -336,79 +334,77 @@ class Forecaster(SeriesTask):
             ``actual`` (NaN where the value was missing and filled), ``gru``, ``persistence``,
             ``seasonal_naive``. The concatenation of :meth:`backtest_batches`.
         """
-        return pd.concat(list(self.backtest_batches(data)), ignore_index=True)
+        parts = self.backtest_batches(data, test_from=test_from, test_fraction=test_fraction)
+        return pd.concat(list(parts), ignore_index=True)
 
-    def backtest_batches(self, data: Any, *, batch: int | None = None) -> Iterator[pd.DataFrame]:
+    def backtest_batches(
+        self,
+        data: Any,
+        *,
+        test_from: Any = None,
+        test_fraction: float | None = None,
+        batch: int | None = None,
+    ) -> Iterator[pd.DataFrame]:
         """:meth:`backtest`'s table in parts of at most `batch` windows (default
         :data:`grukit.tasks.backtesting.BACKTEST_BATCH`), each cut, forecast and scored on its
         own: memory is bounded by the batch, not by the number of windows in `data`. The data
         is read and checked before the first part is given."""
         self._check_fitted()
         batch = BACKTEST_BATCH if batch is None else checks.positive_int("batch", batch)
-        prepared, missing = self._prepare_columns(self._read(data))
-        history = max(self.lookback, self.period_ or 0)
-        # make_windows' checks, cutting one window per segment (a stride longer than the table)
-        one_per_segment = max(len(prepared), 1)
+        frame, test_rows = self._test_rows(self._read(data), test_from, test_fraction)
+        prepared, missing = self._prepare_columns(frame)
+        history = self._backtest_history(prepared)
+        starts = window_batches(
+            prepared, history, self.horizon, batch=batch,
+            time_column=self.time_column_, id_column=self.id_column,
+        )  # fmt: skip
+        if test_rows is not None:
+            scored = test_rows[prepared.index.to_numpy()]  # by position in `prepared`
+            starts = (part[scored[part]] for part in starts)
+            starts = nonempty(
+                starts,
+                f"no window forecasts into the test part (test_from={test_from!r}, "
+                f"test_fraction={test_fraction!r}): it needs horizon = {self.horizon} rows "
+                f"and {history} rows of history before them in one series",
+            )
+        return backtest_parts(self, self._forecast, prepared, missing, history, starts)
+
+    def _backtest_history(self, prepared: pd.DataFrame) -> int:
+        """Rows of history each backtest window keeps: a full season when the data has it."""
+        history = self.test_context()
+        one_per_segment = max(len(prepared), 1)  # make_windows' checks on one window a segment
         try:
             self._windows(prepared, history, self.horizon, stride=one_per_segment)
         except GrukitDataError:
             if history == self.lookback:
                 raise
+            warnings.warn(
+                f"the data holds no window with max(lookback, period) = {history} rows of "
+                f"history; the windows keep lookback = {self.lookback} rows and the seasonal-"
+                "naive column is NaN (give the whole table and test_from or test_fraction, "
+                "or more rows before the first value to score)",
+                stacklevel=4,
+            )
             history = self.lookback
             self._windows(prepared, history, self.horizon, stride=one_per_segment)
-        starts = window_batches(
-            prepared, history, self.horizon, batch=batch,
-            time_column=self.time_column_, id_column=self.id_column,
-        )  # fmt: skip
-        return self._backtest_parts(prepared, missing, history, starts)
+        return history
 
-    def _backtest_parts(
-        self, prepared: pd.DataFrame, missing: pd.DataFrame, history: int, batches: Iterator
-    ) -> Iterator[pd.DataFrame]:
-        names, n_targets = self.input_columns_, len(self.targets_)
-        raw = prepared[names].to_numpy(dtype=np.float64)
-        scaled = self.scaler_.transform(prepared)[names].to_numpy(dtype=np.float64)
-        observed = prepared[self.targets_].mask(missing.to_numpy()).to_numpy(dtype=np.float64)
-        ids = None if self.id_column is None else prepared[self.id_column].to_numpy()
-        times = None if self.time_column_ is None else prepared[self.time_column_].to_numpy()
-        seasonal = self.period_ is not None and history >= self.period_
-        steps, first_window = np.arange(self.horizon), 0
-        for starts in batches:
-            past = gather(raw, starts, np.arange(-history, 0))[..., :n_targets]
-            model_inputs = gather(scaled, starts, np.arange(-self.lookback, 0))
-            forecast = self.scaler_.inverse_transform(
-                self._forecast(model_inputs), columns=self.targets_
-            )
-            forecasts = {"gru": forecast, "persistence": persistence(past, self.horizon)}
-            forecasts["seasonal_naive"] = (
-                seasonal_naive(past, self.horizon, self.period_) if seasonal else forecast * np.nan
-            )
-            positions = starts[:, None] + steps  # (n, H)
-            yield backtest_frame(
-                observed[positions],
-                forecasts,
-                positions,
-                self.targets_,
-                series=None if ids is None else {self.id_column: ids[starts]},
-                times=times,
-                time_column=self.time_column_,
-                first_window=first_window,
-            )
-            first_window += starts.size
+    def evaluate(
+        self, data: Any, *, test_from: Any = None, test_fraction: float | None = None
+    ) -> pd.DataFrame:
+        """The network against persistence and seasonal naive on the windows of :meth:`backtest`
+        (the same arguments: give the whole table and `test_from` or `test_fraction` to score
+        the test part from its first row, as ``grukit train`` does).
 
-    def evaluate(self, data: Any) -> pd.DataFrame:
-        """The network against persistence and seasonal naive on every window of `data`.
-
-        `data` should start with at least `lookback` (better ``max(lookback, period_)``) rows
-        before the first value to score. Returns :func:`grukit.tasks.evaluation_table` of
-        :meth:`backtest`: rows ``gru``, ``persistence``, ``seasonal_naive``; columns ``mse``,
-        ``rmse``, ``mae``, ``mape``, ``smape`` and each per step (``rmse@1`` ... ``rmse@H``),
-        in original units; a column MultiIndex ``(target, metric)`` with several targets.
-        MAPE is left out for a target that crosses zero. Accumulated over
+        Returns the table of :func:`grukit.tasks.evaluation_table`: rows ``gru``,
+        ``persistence``, ``seasonal_naive``; columns ``mse``, ``rmse``, ``mae``, ``mape``,
+        ``smape`` and each per step (``rmse@1`` ... ``rmse@H``), in original units; a column
+        MultiIndex ``(target, metric)`` with several targets; ``attrs["windows"]``: windows
+        scored. MAPE is left out for a target that crosses zero. Accumulated over
         :meth:`backtest_batches` (memory bounded by a batch of windows).
         """
         sums = EvaluationSums()
-        for part in self.backtest_batches(data):
+        for part in self.backtest_batches(data, test_from=test_from, test_fraction=test_fraction):
             sums.add(part)
         return sums.table()
 

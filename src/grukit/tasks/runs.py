@@ -35,6 +35,7 @@ __all__ = [
     "open_run",
     "split_test",
     "start_run",
+    "held_out",
 ]
 
 RUN_RECORD = "run.json"
@@ -85,32 +86,56 @@ def start_run(out: Path, command: str, options: Mapping[str, Any], *, resume: bo
     write_json(info, record)
 
 
+def held_out(options: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The test part the options ask for, as keywords of :meth:`Forecaster.backtest
+    <grukit.tasks.Forecaster.backtest>`: ``{"test_from": ...}`` or ``{"test_fraction": ...}``
+    (default :data:`DEFAULT_TEST_FRACTION`), or None for none (``test_fraction`` 0).
+
+    Raises
+    ------
+    ValueError
+        Both ``test_from`` and ``test_fraction`` given: one of them decides.
+    """
+    test_from, fraction = options.get("test_from"), options.get("test_fraction")
+    if test_from is not None:
+        if fraction is not None:
+            raise ValueError(
+                f"give --test-from or --test-fraction, not both (got {test_from!r} and "
+                f"{fraction!r})"
+            )
+        return {"test_from": str(test_from)}
+    fraction = DEFAULT_TEST_FRACTION if fraction is None else float(fraction)
+    return None if fraction == 0 else {"test_fraction": fraction}
+
+
 def split_test(
     frame: pd.DataFrame, options: Mapping[str, Any], time_column: str | None, *, context: int
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """(training part, test part or None) by ``test_from`` or ``test_fraction``.
+    """(training part, test part or None) by ``test_from`` or ``test_fraction``
+    (:func:`held_out`).
 
     The test part starts `context` rows early (history for its first windows).
     """
     from grukit.data import split_by_date, split_by_fraction
 
     id_column = options.get("id_column")
-    if options.get("test_from") is not None:
+    split = held_out(options)
+    if split is None:
+        return frame, None
+    if "test_from" in split:
         if time_column is None:
             raise ValueError("--test-from needs a time column (see --time-column)")
         parts = split_by_date(
             frame,
-            test_from=str(options["test_from"]),
+            test_from=split["test_from"],
             time_column=time_column,
             id_column=id_column,
             context=context,
         )
         return parts.train, parts.test
-    fraction = options.get("test_fraction")
-    fraction = DEFAULT_TEST_FRACTION if fraction is None else float(fraction)
-    if fraction == 0:
-        return frame, None
-    parts = split_by_fraction(frame, 0.0, fraction, id_column=id_column, context=context)
+    parts = split_by_fraction(
+        frame, 0.0, split["test_fraction"], id_column=id_column, context=context
+    )
     return parts.train, parts.test
 
 
@@ -153,11 +178,9 @@ class TrainingRun:
         model.save(self.out)
         return model
 
-    def test_part(self, model: Any) -> pd.DataFrame | None:
-        """The test part, with the history the fitted `model` needs (None without one)."""
-        return split_test(self.frame, self.options, self.time_column, context=model.test_context())[
-            1
-        ]
+    def held_out(self) -> dict[str, Any] | None:
+        """The run's test part as keywords of ``Forecaster.backtest`` (see :func:`held_out`)."""
+        return held_out(self.options)
 
 
 def open_run(run: Path) -> tuple[Any, dict[str, Any] | None]:
@@ -170,15 +193,13 @@ def open_run(run: Path) -> tuple[Any, dict[str, Any] | None]:
 
 def evaluation_part(
     model: Any, record: Mapping[str, Any] | None, data: Any, *, all_rows: bool
-) -> tuple[pd.DataFrame, bool]:
-    """(rows of `data` to evaluate `model` on, whether they are the run's test part).
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """(the table `data` as `model` reads it, the run's test split or None for all of it).
 
-    The test part is found again from the run's options; all of `data` with `all_rows`, for a
-    run without a record, or when the run held no test part out.
+    The test part is found again from the run's options (:func:`held_out`); None with
+    `all_rows`, for a run without a record, or when the run held no test part out.
     """
-    frame, time_column = model.read_table(data, check=False)
-    if not all_rows and record is not None:
-        _, test = split_test(frame, record["options"], time_column, context=model.test_context())
-        if test is not None:
-            return test, True
-    return frame, False
+    frame, _ = model.read_table(data, check=False)
+    if all_rows or record is None:
+        return frame, None
+    return frame, held_out(record["options"])

@@ -1,25 +1,34 @@
 """`SeriesTask`: a :class:`~grukit.tasks.base.Task` on tables of one or several time series.
 
-It adds what the table tasks share: the ``time_column``, ``id_column``, ``fill`` and ``scaler``
-parameters, reading a table (the time column found when fitting must be found again), the
-validation part as the last fraction of each series, and checking a whole table before it is
-split (so that errors name rows of the file, not of a part).
+It adds what the table tasks share: the ``time_column``, ``id_column``, ``time_unit``,
+``dayfirst``, ``date_format``, ``fill`` and ``scaler`` parameters, reading a table (the time
+column found when fitting must be found again), the validation part as the last fraction of each
+series, and checking a whole table before it is split (so that errors name rows of the file, not
+of a part).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from grukit import checks
-from grukit.data import FILL_POLICIES, GrukitDataError, split_by_fraction
+from grukit.data import FILL_POLICIES, GrukitDataError, split_by_date, split_by_fraction
+from grukit.data.times import TIME_UNITS
 from grukit.tasks.base import Task
 from grukit.tasks.tables import check_time_column, load_frame
 
 __all__ = ["SCALERS", "SeriesTask", "column_name"]
 
 SCALERS = ("standard", "minmax", None)
+
+
+def _text_or_none(name: str, value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"`{name}` must be a string or None, got {value!r}")
+    return value
 
 
 def column_name(name: str, value: Any) -> str | None:
@@ -40,6 +49,9 @@ class SeriesTask(Task):
 
     time_column: str | None
     id_column: str | None
+    time_unit: str | None
+    dayfirst: bool | None
+    date_format: str | None
     fill: str | None
     scaler: str | None
     time_column_: str | None
@@ -48,6 +60,13 @@ class SeriesTask(Task):
         checked = self._check_own_params(given)
         checked["time_column"] = column_name("time_column", given["time_column"])
         checked["id_column"] = column_name("id_column", given["id_column"])
+        unit = given["time_unit"]
+        checked["time_unit"] = (
+            None if unit is None else checks.choice("time_unit", unit, TIME_UNITS)
+        )
+        dayfirst = given["dayfirst"]
+        checked["dayfirst"] = None if dayfirst is None else checks.flag("dayfirst", dayfirst)
+        checked["date_format"] = _text_or_none("date_format", given["date_format"])
         checked["fill"] = checks.choice("fill", given["fill"], (None, *FILL_POLICIES))
         scaler = given["scaler"]
         checked["scaler"] = None if scaler == "none" else checks.choice("scaler", scaler, SCALERS)
@@ -74,10 +93,18 @@ class SeriesTask(Task):
         return 0
 
     # -- reading ---------------------------------------------------------------------------------
-    def _read(self, data: Any, *, training: bool = False) -> pd.DataFrame:
-        frame, time_column = load_frame(
-            data, time_column=self.time_column, id_column=self.id_column
+    def _load(self, data: Any) -> tuple[pd.DataFrame, str | None]:
+        return load_frame(
+            data,
+            time_column=self.time_column,
+            id_column=self.id_column,
+            time_unit=self.time_unit,
+            dayfirst=self.dayfirst,
+            date_format=self.date_format,
         )
+
+    def _read(self, data: Any, *, training: bool = False) -> pd.DataFrame:
+        frame, time_column = self._load(data)
         if training:
             self.time_column_ = time_column
         else:
@@ -91,9 +118,7 @@ class SeriesTask(Task):
         raise for the used columns (naming rows of the whole table), and
         :class:`grukit.data.GrukitDataError` when a series is too short to train on.
         """
-        frame, time_column = load_frame(
-            data, time_column=self.time_column, id_column=self.id_column
-        )
+        frame, time_column = self._load(data)
         if check:
             self._check_columns(frame, time_column)
             need, what = self._minimum_rows()
@@ -106,6 +131,44 @@ class SeriesTask(Task):
                     f"need at least {what} = {need} rows per series, got {shortest}"
                 )
         return frame, time_column
+
+    def _test_rows(
+        self, frame: pd.DataFrame, test_from: Any, test_fraction: float | None
+    ) -> tuple[pd.DataFrame, np.ndarray | None]:
+        """(rows of `frame` to forecast over, which of them are test rows (None: all)).
+
+        With `test_from` (a time, or a step for a time column of integer steps) or
+        `test_fraction` (the last fraction of each series), the rows kept are the test part
+        and the :meth:`test_context` rows before it in each series; the mask marks the test
+        part itself: only windows whose forecast starts there may be scored.
+        """
+        if test_from is None and test_fraction is None:
+            return frame, None
+        if test_from is not None and test_fraction is not None:
+            raise ValueError(
+                f"give `test_from` or `test_fraction`, not both (got {test_from!r} and "
+                f"{test_fraction!r})"
+            )
+        if test_from is not None and self.time_column_ is None:
+            raise ValueError("`test_from` needs a time column (see `time_column`)")
+
+        def test_part(context: int) -> pd.DataFrame:
+            if test_from is not None:
+                assert self.time_column_ is not None
+                return split_by_date(
+                    frame,
+                    test_from=test_from,
+                    time_column=self.time_column_,
+                    id_column=self.id_column,
+                    context=context,
+                ).test
+            return split_by_fraction(
+                frame, 0.0, test_fraction, id_column=self.id_column, context=context
+            ).test
+
+        scored = test_part(0).index
+        part = test_part(self.test_context())
+        return part.reset_index(drop=True), part.index.isin(scored)
 
     def _split_validation(
         self, data: pd.DataFrame, fraction: float

@@ -80,7 +80,11 @@ def _auto_time_column(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
 
 
 def load_frame(
-    data: Any, *, time_column: str | None = AUTO, id_column: str | None = None
+    data: Any,
+    *,
+    time_column: str | None = AUTO,
+    id_column: str | None = None,
+    **time_options: Any,
 ) -> tuple[pd.DataFrame, str | None]:
     """Read `data` into a DataFrame sorted by (id, time) and resolve the time column.
 
@@ -94,6 +98,9 @@ def load_frame(
         hour]`` columns (which are then dropped), or uses none; None uses none.
     id_column : str, optional
         Tells several series in one table apart.
+    **time_options
+        ``time_unit``, ``dayfirst``, ``date_format``: how the time column is read (see
+        :func:`grukit.data.read_table`).
 
     Returns
     -------
@@ -111,7 +118,7 @@ def load_frame(
     if time_column == AUTO:
         frame, time_column = _auto_time_column(frame)
     if time_column is not None:
-        frame = read_table(frame, time_column=time_column, id_column=id_column)
+        frame = read_table(frame, time_column=time_column, id_column=id_column, **time_options)
     return frame, time_column
 
 
