@@ -19,8 +19,9 @@ import torch
 from grukit.runtime.threads import step_work
 from grukit.tasks.networks import ForecastNetwork
 
-# (hidden size, batch size): the PM2.5 model of the README, two in between, a large one.
-CONFIGS = [(64, 64), (128, 64), (128, 128), (256, 128)]
+# (hidden size, batch size): the PM2.5 model of the README up to the first size where a second
+# thread paid on the busy 2-core machine (about a minute and a half in all).
+CONFIGS = [(64, 64), (128, 64), (128, 128), (256, 128), (384, 192), (512, 128), (512, 256)]
 LOOKBACK, FEATURES, HORIZON = 24, 8, 6
 
 
