@@ -96,7 +96,6 @@ def run_sine_demo(
         clip=1.0,
         patience=None,
         seed=seed,
-        progress=False,
     )
     echo(f"Training GRU(32) + Linear on {len(train_windows)} sine windows of length {LOOKBACK} ...")
     train(
@@ -104,6 +103,7 @@ def run_sine_demo(
         (train_windows.inputs, train_windows.targets[..., 0]),
         config=config,
         callbacks=[_EpochLines(echo)],
+        verbose=False,  # the callback prints the demo's own lines
     )
 
     model.eval()

@@ -83,7 +83,8 @@ Device = Annotated[str | None, typer.Option(help="auto (default), cpu, cuda or c
 Threads = Annotated[
     int | None,
     typer.Option(
-        help="PyTorch CPU threads (default: PyTorch's; 1 is often fastest for small GRUs)."
+        help="PyTorch CPU threads (default: 1 for small models, else up to 4; see "
+        "docs/performance.md)."
     ),
 ]
 Resume = Annotated[

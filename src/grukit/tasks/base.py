@@ -21,11 +21,14 @@ from grukit.tasks.config import GRUConfig
 from grukit.tasks.memory import GRUShape, check_training_memory
 from grukit.tasks.storage import SavedModel, write_model
 from grukit.train.config import TrainConfig
+from grukit.train.progress import check_verbose
 
-__all__ = ["CONFIG_PARAMS", "FitData", "Task"]
+__all__ = ["CONFIG_PARAMS", "DISPLAY_PARAMS", "FitData", "Task"]
 
 #: Parameters that are option dataclasses (``to_dict``/``from_dict``); None means the default.
 CONFIG_PARAMS: dict[str, type] = {"gru_config": GRUConfig, "train_config": TrainConfig}
+#: Parameters of what a task shows, not of what it learns: changing one keeps a fitted model.
+DISPLAY_PARAMS = ("verbose",)
 
 TaskT = TypeVar("TaskT", bound="Task")
 
@@ -53,9 +56,14 @@ class Task:
 
     A subclass's constructor takes its parameters and calls ``super().__init__(locals())``;
     ``task`` is its name in ``config.json`` and in :data:`grukit.tasks.registry.TASKS`.
+
+    Every task takes ``verbose`` (True by default; listed in its constructor), checked here and
+    handed to :func:`grukit.train.train`: training progress on stderr every epoch (True), every
+    k-th epoch (an integer k) or not at all (False); see :mod:`grukit.train.progress`.
     """
 
     task: ClassVar[str] = ""
+    verbose: bool | int = True  # for a subclass whose constructor does not list it
 
     def __init__(self, given: Mapping[str, Any]) -> None:
         self._accept_params({name: given[name] for name in self._param_names()})
@@ -74,8 +82,12 @@ class Task:
         for name, config_class in CONFIG_PARAMS.items():
             if name in given:
                 checked[name] = _check_config(name, given[name], config_class)
+        if "verbose" in given:
+            verbose = given["verbose"]
+            checked["verbose"] = verbose if isinstance(verbose, bool) else check_verbose(verbose)
         names = self._param_names()
-        if self._is_fitted() and any(getattr(self, name) != checked[name] for name in names):
+        learned_with = [name for name in names if name not in DISPLAY_PARAMS]
+        if self._is_fitted() and any(getattr(self, n) != checked[n] for n in learned_with):
             self._forget_learned()  # learned with other parameters
         for name in names:
             setattr(self, name, checked[name])
@@ -297,6 +309,7 @@ class Task:
             checkpoint_dir=checkpoint_dir,
             resume=resume,
             callbacks=callbacks,
+            verbose=self.verbose,
         )
         self.network_ = network.eval()
 
@@ -305,10 +318,13 @@ class Task:
         """Run the network on (N, ...) inputs in eval mode; float64 NumPy out."""
         import torch
 
+        from grukit.runtime.threads import compute_threads, step_work
+
         network = self.network_
         device = next(network.parameters()).device
         outputs = []
-        with torch.inference_mode():
+        work = step_work(network, min(batch_size, len(inputs)))
+        with compute_threads(work), torch.inference_mode():
             for start in range(0, len(inputs), batch_size):
                 batch = torch.as_tensor(
                     np.asarray(inputs[start : start + batch_size], dtype=np.float32), device=device

@@ -72,7 +72,8 @@ class AnomalyDetector(SeriesTask):
     label_column : str, optional
         0/1 labels in the data (never an input): used by ``threshold="validation"`` and
         :meth:`evaluate`.
-    time_column, id_column, time_unit, dayfirst, date_format, fill, scaler, gru_config, train_config
+    time_column, id_column, time_unit, dayfirst, date_format, fill, scaler, gru_config,
+    train_config, verbose
         As in :class:`Forecaster`.
     hidden_size, num_layers : int
         Of each GRU.
@@ -90,7 +91,7 @@ class AnomalyDetector(SeriesTask):
     >>> from grukit.train import TrainConfig
     >>> frame = multi_seasonal_with_anomalies(800, n_anomalies=3)
     >>> detector = AnomalyDetector(24, label_column="anomaly",
-    ...                                   train_config=TrainConfig(epochs=2, progress=False))
+    ...                            train_config=TrainConfig(epochs=2), verbose=False)
     >>> detector.fit(frame).predict(frame).shape
     (800,)
     """
@@ -117,6 +118,7 @@ class AnomalyDetector(SeriesTask):
         scaler: str | None = "standard",
         gru_config: GRUConfig | None = None,
         train_config: TrainConfig | None = None,
+        verbose: bool | int = True,
     ) -> None:
         super().__init__(locals())
 

@@ -74,6 +74,8 @@ class Forecaster(SeriesTask):
         Cell options of the GRU.
     train_config : TrainConfig, optional
         Optimizer, epochs, early stopping, seed, device (see :func:`grukit.train.train`).
+    verbose : bool or int, default True
+        Training progress on stderr: every epoch (True), every k-th epoch (k) or none (False).
 
     Attributes
     ----------
@@ -97,7 +99,7 @@ class Forecaster(SeriesTask):
     >>> from grukit.tasks import Forecaster
     >>> from grukit.train import TrainConfig
     >>> frame = sine_wave(400, period=24, noise=0.05)
-    >>> model = Forecaster(24, 6, train_config=TrainConfig(epochs=2, progress=False))
+    >>> model = Forecaster(24, 6, train_config=TrainConfig(epochs=2), verbose=False)
     >>> model.fit(frame.iloc[:300]).predict(frame.iloc[:300]).shape
     (6, 3)
     >>> list(model.evaluate(frame.iloc[276:]).index)
@@ -128,6 +130,7 @@ class Forecaster(SeriesTask):
         period: int | None = None,
         gru_config: GRUConfig | None = None,
         train_config: TrainConfig | None = None,
+        verbose: bool | int = True,
     ) -> None:
         super().__init__(locals())
 

@@ -4,7 +4,7 @@
 >>> from grukit.train import TrainConfig, train
 >>> model = torch.nn.Linear(3, 1)
 >>> x = torch.randn(64, 3); y = x.sum(dim=1, keepdim=True)
->>> history = train(model, (x, y), config=TrainConfig(epochs=3, progress=False))
+>>> history = train(model, (x, y), config=TrainConfig(epochs=3), verbose=False)
 >>> len(history.train_loss)
 3
 

@@ -91,7 +91,9 @@ class TrainConfig:
     # --- reproducibility and execution
     seed: int = 0  # seeds python `random`, NumPy, PyTorch and the shuffling generator
     device: str = "auto"  # "auto" (CUDA when available, else CPU) | "cpu" | "cuda" | "cuda:N"
-    progress: bool = True  # rich progress bar on an interactive stderr; else one log line/epoch
+    # Progress on stderr: a rich bar on an interactive terminal, else one line per epoch; False:
+    # only log records. With `verbose` of train() and the tasks, see grukit.train.progress.
+    progress: bool = True
 
     def __post_init__(self) -> None:
         def fail(name: str, expected: str) -> None:

@@ -22,12 +22,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from grukit.runtime.threads import compute_threads, step_work
 from grukit.train.callbacks import Callback, call_hooks
 from grukit.train.config import TrainConfig
 from grukit.train.epoch import evaluate, fit_epoch
 from grukit.train.history import History
 from grukit.train.optim import LOSSES
-from grukit.train.progress import ProgressReporter, format_epoch_line, logger
+from grukit.train.progress import ProgressReporter, format_epoch_line
 from grukit.train.run import TrainingRun, prepare_run, write_checkpoint
 
 __all__ = ["compute_context", "train"]
@@ -57,6 +58,7 @@ def train(
     checkpoint_dir: str | Path | None = None,
     resume: bool = False,
     callbacks: Iterable[Callback] = (),
+    verbose: bool | int = True,
 ) -> History:
     """Train ``model`` on ``train_data``; return the per-epoch :class:`History`.
 
@@ -86,6 +88,9 @@ def train(
         at once, or continues when ``config.epochs`` was raised.
     callbacks : iterable of Callback
         Objects with any of the :class:`Callback` hooks.
+    verbose : bool or int, default True
+        Show progress on stderr (when ``config.progress`` is on too): every epoch (True), every
+        k-th epoch (an integer k), or nothing (False); see :mod:`grukit.train.progress`.
 
     Returns
     -------
@@ -101,13 +106,17 @@ def train(
     they are loaded into the model at the end when early stopping is active (``patience`` set and
     validation data given) or when training diverged (a NaN/infinite batch loss stops the run).
 
+    The run uses the thread count the user chose (``torch.set_num_threads``,
+    ``GRUKIT_NUM_THREADS``, ...), else one chosen from the model's size and the batch size
+    (:func:`grukit.runtime.compute_threads`), and puts PyTorch's previous count back at the end.
+
     Examples
     --------
     >>> import torch
     >>> from grukit.train import TrainConfig, train
     >>> model = torch.nn.Linear(3, 1)
     >>> x = torch.randn(64, 3); y = x.sum(dim=1, keepdim=True)
-    >>> history = train(model, (x, y), config=TrainConfig(epochs=5, progress=False))
+    >>> history = train(model, (x, y), config=TrainConfig(epochs=5), verbose=False)
     >>> len(history), history.stop_reason
     (5, 'max_epochs')
     """
@@ -115,15 +124,19 @@ def train(
         model, train_data, validation, loss, config, checkpoint_dir, resume, callbacks
     )
     reporter = ProgressReporter(
-        enabled=run.config.progress, epochs=run.config.epochs, first_epoch=len(run.history) + 1
+        enabled=run.config.progress,
+        epochs=run.config.epochs,
+        first_epoch=len(run.history) + 1,
+        verbose=verbose,
     )
-    try:
-        call_hooks(run.callbacks, "on_train_begin", run.state)
-        while not run.finished:
-            _run_epoch(run, reporter)
-    finally:
-        reporter.close()
-    _finish(run)
+    with compute_threads(step_work(run.model, run.config.batch_size)):
+        try:
+            call_hooks(run.callbacks, "on_train_begin", run.state)
+            while not run.finished:
+                _run_epoch(run, reporter)
+        finally:
+            reporter.close()
+        _finish(run, reporter)
     return run.history
 
 
@@ -165,7 +178,7 @@ def _run_epoch(run: TrainingRun, reporter: ProgressReporter) -> None:
         seconds=history.epoch_time[-1],
         improved=improved,
     )
-    reporter.epoch_done(epoch, line, monitored_loss=monitored)
+    reporter.epoch_done(epoch, line, monitored_loss=monitored, last=run.finished)
     write_checkpoint(run)
 
 
@@ -212,11 +225,11 @@ def _stop_reason(run: TrainingRun, diverged: bool) -> str | None:
     return None
 
 
-def _finish(run: TrainingRun) -> None:
-    """Log why the run stopped, load the best weights where due, restore the model's mode."""
+def _finish(run: TrainingRun, reporter: ProgressReporter) -> None:
+    """Say why the run stopped, load the best weights where due, restore the model's mode."""
     history = run.history
     if history.stop_reason is not None and history.stop_reason != "max_epochs":
-        logger.info("stopped after epoch %d: %s", len(history), history.stop_reason)
+        reporter.note(f"stopped after epoch {len(history)}: {history.stop_reason}")
     restore = run.early_stopping or history.stop_reason == "non_finite_loss"
     if restore and run.best_state is not None:
         run.model.load_state_dict(run.best_state)
