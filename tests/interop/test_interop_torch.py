@@ -185,3 +185,13 @@ def test_cell_round_trip_and_outputs(bias, dtype):
 def test_cell_to_torch_refusals(options, match):
     with pytest.raises(ValueError, match=r"cannot convert to torch.nn.GRUCell: " + match):
         cell_to_torch(grukit.GRUCell(3, 4, **options))
+
+
+def test_from_torch_keeps_a_sequence_first_module_sequence_first():
+    torch.manual_seed(0)
+    module = torch.nn.GRU(3, 5, 2).eval()  # batch_first=False, PyTorch's default
+    gru = grukit.GRU.from_torch(module)
+    assert gru.batch_first is False and grukit.GRU(3, 5).batch_first is True
+    x = torch.randn(7, 4, 3)  # (T, B, I)
+    with torch.no_grad():
+        torch.testing.assert_close(gru(x), module(x), rtol=0, atol=TOLERANCE[torch.float32])

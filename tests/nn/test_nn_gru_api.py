@@ -327,3 +327,15 @@ def test_repr_lists_non_default_options():
     assert repr(grukit.GRU(3, 5, zoneout=0.1, engine="torch")) == (
         "GRU(3, 5, zoneout=0.1, engine='torch')"
     )
+
+
+def test_num_layers_is_the_third_positional_argument_as_in_torch_gru():
+    # the line of PyTorch's tutorials: grukit.GRU took num_layers by keyword only
+    gru = grukit.GRU(5, 64, 2, batch_first=True)
+    assert gru.config() == grukit.GRU(5, 64, num_layers=2).config()
+    assert {n: p.shape for n, p in gru.named_parameters()} == {
+        n: p.shape for n, p in torch.nn.GRU(5, 64, 2).named_parameters()
+    }
+    assert repr(gru) == "GRU(5, 64, num_layers=2)"
+    with pytest.raises(TypeError, match="positional argument"):
+        grukit.GRU(5, 64, 2, True)  # bias and the rest stay keyword-only

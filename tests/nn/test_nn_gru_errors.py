@@ -116,3 +116,50 @@ def test_cell_errors():
         cell(torch.randn(5, 3, dtype=torch.float64))
     with pytest.raises(ValueError, match="`h` must have shape \\(4,\\) \\(hidden_size\\)"):
         cell(torch.randn(3), torch.zeros(1, 4))
+
+
+@pytest.mark.parametrize(
+    ("module", "arguments", "estimate"),
+    [
+        (grukit.GRU, {"input_size": 5, "hidden_size": 1_000_000}, "about 12 TB"),
+        (grukit.GRU, {"input_size": 5, "hidden_size": 64, "num_layers": 10**7}, "about 1.04 TB"),
+        (grukit.GRUCell, {"input_size": 5, "hidden_size": 1_000_000}, "about 12 TB"),
+    ],
+)
+def test_sizes_beyond_physical_memory_are_refused_before_allocating(
+    module, arguments, estimate, monkeypatch
+):
+    # before, these tried a 12 TB allocation (a traceback) or were killed for memory
+    def no_allocation(*args, **kwargs):
+        raise AssertionError("a parameter was allocated")
+
+    monkeypatch.setattr(torch, "empty", no_allocation)
+    with pytest.raises(ValueError) as refused:
+        module(**arguments)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"parameters would take {estimate}" in message
+    assert "more than this machine's physical memory (" in message
+
+
+def test_the_size_limit_is_the_physical_memory(monkeypatch):
+    monkeypatch.setattr("grukit.nn._sizes.physical_memory", lambda: 10**6)  # 1 MB
+    grukit.GRU(3, 64)  # about 53 kB of values and 4 kB of tensor overhead
+    with pytest.raises(ValueError, match="GRU\\(3, 512, num_layers=1\\)'s parameters would take"):
+        grukit.GRU(3, 512)  # about 3.2 MB
+    monkeypatch.setattr("grukit.nn._sizes.physical_memory", lambda: None)  # unknown: no limit
+    grukit.GRU(3, 512)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"num_layers": 3, "bidirectional": True}, {"bias": False}, {"layer_norm": True}],
+)
+def test_the_size_estimate_counts_every_parameter(options):
+    from grukit.nn._sizes import gru_parameter_count
+
+    gru = grukit.GRU(3, 5, **options)
+    extra = 2 * gru.bias + 2 * gru.layer_norm
+    values, tensors = gru_parameter_count(3, 5, gru.num_layers, gru.num_directions, extra)
+    assert values == sum(p.numel() for p in gru.parameters())
+    assert tensors == len(list(gru.parameters()))

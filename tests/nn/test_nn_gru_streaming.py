@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -84,3 +85,47 @@ def test_streaming_errors():
         gru.step(torch.randn(3))
     with pytest.raises(ValueError, match="`state` must have shape \\(2, 2, 4\\)"):
         gru.step(torch.randn(2, 3), torch.zeros(1, 2, 4))
+
+
+@pytest.mark.parametrize("options", [{}, {"layer_norm": True}], ids=["fused", "torch"])
+@pytest.mark.parametrize("as_numpy", [True, False], ids=["numpy", "tensor"])
+def test_streamer_step_output_is_overwritten_unless_copied_or_written_out(options, as_numpy):
+    torch.manual_seed(0)
+    streamer = grukit.GRU(3, 4, **options).eval().streamer(batch_size=2)
+    first, second = torch.randn(2, 3), torch.randn(2, 3)
+    if as_numpy:
+        first, second = first.numpy(), second.numpy()
+    view = streamer.step(first)
+    kept = view.copy() if as_numpy else view.clone()
+    streamer.step(second)
+    assert not np.array_equal(np.asarray(view), np.asarray(kept))  # the documented view
+
+    streamer.reset()
+    copied = streamer.step(first, copy=True)
+    target = np.empty((2, 4), np.float32) if as_numpy else torch.empty(2, 4)
+    written = streamer.step(second, out=target)
+    assert written is target
+    assert type(copied) is type(target)
+    np.testing.assert_array_equal(np.asarray(copied), np.asarray(kept))
+    np.testing.assert_array_equal(np.asarray(written), np.asarray(streamer.state[-1]))
+    streamer.step(first)
+    np.testing.assert_array_equal(np.asarray(copied), np.asarray(kept))  # untouched by steps
+    assert not np.array_equal(np.asarray(written), np.asarray(streamer.state[-1]))
+
+
+def test_streamer_step_refuses_a_wrong_out_before_the_state_moves():
+    streamer = grukit.GRU(3, 4).eval().streamer(batch_size=2)
+    x_t = np.ones((2, 3), np.float32)
+    streamer.step(x_t)
+    before = streamer.state.clone()
+    wrong = {
+        "shape": np.empty((1, 4), np.float32),
+        "dtype": np.empty((2, 4), np.float64),
+        "kind": torch.empty(2, 4),
+    }
+    for out in wrong.values():
+        with pytest.raises(ValueError, match=r"`out` must be a NumPy array of shape \(2, 4\)"):
+            streamer.step(x_t, out=out)
+    with pytest.raises(ValueError, match="pass `out` or `copy=True`, not both"):
+        streamer.step(x_t, out=np.empty((2, 4), np.float32), copy=True)
+    assert torch.equal(streamer.state, before)

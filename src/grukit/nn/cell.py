@@ -12,6 +12,7 @@ from grukit import checks
 from grukit.engines.torch_loop import input_projection, make_step
 from grukit.nn import _validation as check
 from grukit.nn._init import init_direction
+from grukit.nn._sizes import check_parameters_fit, gru_parameter_count
 
 
 class GRUCell(nn.Module):
@@ -60,6 +61,10 @@ class GRUCell(nn.Module):
         self.reset_after = checks.flag("reset_after", reset_after)
         self.bias = checks.flag("bias", bias)
         self.layer_norm = checks.flag("layer_norm", layer_norm)
+        values, tensors = gru_parameter_count(
+            self.input_size, self.hidden_size, 1, 1, 2 * self.bias + 2 * self.layer_norm
+        )
+        check_parameters_fit(f"GRUCell({self.input_size}, {self.hidden_size})", values, tensors)
         gates = 3 * self.hidden_size
         self.weight_ih = nn.Parameter(torch.empty(gates, self.input_size))
         self.weight_hh = nn.Parameter(torch.empty(gates, self.hidden_size))

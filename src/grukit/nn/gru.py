@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import Any
@@ -19,6 +20,7 @@ from grukit.nn import planning
 from grukit.nn._inference import run_plain_inference
 from grukit.nn._init import INITS, init_direction
 from grukit.nn._module import DirectionWeights
+from grukit.nn._sizes import check_parameters_fit, gru_parameter_count
 from grukit.nn._stack import merge_directions, run_layers, run_native
 from grukit.nn.streaming import (
     GRUStreamer,
@@ -46,6 +48,23 @@ def _role_lookup(
     if names[: len(present)] == present:
         return itemgetter(*present), (None,) * (len(names) - len(present))
     return functools.partial(_lookup, names), ()
+
+
+def _refuse_oversized(gru: GRU) -> None:
+    """Refuse sizes whose parameters cannot fit in memory (``nn._sizes``), before allocating."""
+    extra_vectors = 2 * gru.bias + 2 * gru.layer_norm
+    values, tensors = gru_parameter_count(
+        gru.input_size, gru.hidden_size, gru.num_layers, gru.num_directions, extra_vectors
+    )
+    bidirectional = ", bidirectional=True" if gru.bidirectional else ""
+    owner = f"GRU({gru.input_size}, {gru.hidden_size}, num_layers={gru.num_layers}{bidirectional})"
+    check_parameters_fit(owner, values, tensors)
+
+
+@functools.cache
+def _constructor_defaults() -> dict[str, Any]:
+    parameters = inspect.signature(GRU.__init__).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
 class GRU(nn.Module):
@@ -85,6 +104,12 @@ class GRU(nn.Module):
     ``norm_weight_ih_l{k}[_reverse]`` and ``norm_weight_hh_l{k}[_reverse]`` (3H,).
     :meth:`direction_weights` returns one layer-direction's parameters by role.
 
+    Construction as ``torch.nn.GRU``'s, except: ``batch_first`` defaults to True (PyTorch:
+    False); only ``num_layers`` may follow the two sizes positionally (the rest are keywords);
+    there are no ``device`` and ``dtype`` arguments (use ``.to()``). Sizes whose parameters
+    would exceed the machine's physical memory are refused before anything is allocated.
+    :meth:`step` may be called from several threads at once; a :meth:`streamer` serves one.
+
     ``engine``: ``"native"`` runs ``torch.nn.GRU``'s kernels (cuDNN on a GPU; bit-identical to
     ``torch.nn.GRU``; plain reset-after GRUs only), ``"torch"`` grukit's own PyTorch loop (every
     option), ``"fused"`` compiled CPU kernels, ``"auto"`` picks one per call (see
@@ -112,8 +137,8 @@ class GRU(nn.Module):
         self,
         input_size: int,
         hidden_size: int,
-        *,
         num_layers: int = 1,
+        *,
         bidirectional: bool = False,
         merge: str = "concat",
         reset_after: bool = True,
@@ -159,6 +184,7 @@ class GRU(nn.Module):
                 raise ValueError(f"engine={self.engine!r} cannot run {reason}")
 
         self.num_directions = 2 if self.bidirectional else 1
+        _refuse_oversized(self)
         #: The engine that ran the last ``forward`` or ``step`` (None before the first call).
         self.last_engine: str | None = None
         self._layer_steppers = LayerSteppers()  # GRU.step's packed weights, made on first use
@@ -239,7 +265,7 @@ class GRU(nn.Module):
         return cls(**checks.config_keys(config, allowed, "GRU"))
 
     def extra_repr(self) -> str:
-        defaults = GRU.__init__.__kwdefaults__ or {}
+        defaults = _constructor_defaults()
         changed = [
             f"{k}={v!r}" for k, v in self.config().items() if k in defaults and defaults[k] != v
         ]

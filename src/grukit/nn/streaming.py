@@ -10,6 +10,7 @@ PyTorch step, which gives the same numbers up to rounding. Which route a call ta
 
 from __future__ import annotations
 
+import threading
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -44,23 +45,33 @@ class LayerSteppers:
     rebuilt when any parameter changed since the last step.
 
     A change is a new parameter object or an in-place update (optimizer steps and
-    ``load_state_dict`` bump the tensor's version counter).
+    ``load_state_dict`` bump the tensor's version counter). A stepper's buffer holds its scratch
+    arrays, so each thread gets its own steppers (``threading.local``): ``GRU.step`` from
+    several threads at once on one module computes what each thread alone would, with no lock
+    (the packed weights are small). Copies and pickles start with no steppers.
     """
 
     def __init__(self) -> None:
-        self._key: list[tuple[int, int]] = []
-        self._steppers: list[Any] = []
+        self._per_thread = threading.local()  # .key, .steppers: this thread's
 
     def current(self, gru: StackedGRU, stack: list[DirectionWeights]) -> list[Any]:
-        """The steppers for ``gru``'s parameters ``stack`` (``gru.stack_weights()``)."""
+        """This thread's steppers for ``gru``'s parameters ``stack`` (``gru.stack_weights()``)."""
         key = [(id(t), t._version) for p in stack for t in p if t is not None]
-        if key != self._key or not self._steppers:
+        mine = self._per_thread
+        steppers: list[Any] | None = getattr(mine, "steppers", None)
+        if steppers is None or key != mine.key:
             from grukit.engines.fused import FusedStepper
 
             layers = range(gru.num_layers)
-            self._steppers = [FusedStepper.from_module(gru, layer=layer) for layer in layers]
-            self._key = key
-        return self._steppers
+            steppers = [FusedStepper.from_module(gru, layer=layer) for layer in layers]
+            mine.steppers, mine.key = steppers, key
+        return steppers
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}  # packed weights are a cache; a threading.local cannot be pickled
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._per_thread = threading.local()
 
 
 def fused_step(
@@ -155,8 +166,12 @@ class GRUStreamer:
     tensors when it is created: in-place updates (optimizer steps, ``load_state_dict``) are
     picked up at the next step; after replacing parameters or moving the module (``.to()``),
     create a new streamer. ``step`` accepts NumPy arrays (the fastest route) or tensors and
-    returns the last layer's new state as the same kind: a view into the buffer, valid until the
-    next step (copy it to keep it).
+    returns the last layer's new state as the same kind: a view into the buffer, which the next
+    step overwrites (pass ``copy=True`` or ``out=`` to keep it).
+
+    A streamer holds one state, so it serves one thread: the thread of its first step owns it,
+    and a step from any other thread raises ``RuntimeError`` (create one streamer per thread;
+    :meth:`GRU.step` itself may be called from several threads at once).
 
     Which engine serves the steps is planned once, at creation (``grukit.nn.planning``):
     ``"fused"`` (the steppers) when they serve the module, else ``"torch"`` (through
@@ -196,6 +211,8 @@ class GRUStreamer:
         self._kernel_args: list[tuple[np.ndarray, np.ndarray]] = []  # (buffer, layer state)
         self._kernel: Any = None  # set with the buffers by _refresh()
         self._np_dtype = self.state.numpy().dtype if self._layer_states is not None else None
+        self._owner: int | None = None  # threading.get_ident() of the first step's thread
+        self._owner_lock = threading.Lock()
         if self._layer_states is not None:
             self.step = self._fast_step()  # type: ignore[method-assign]  # see _fast_step
 
@@ -223,6 +240,51 @@ class GRUStreamer:
             self._plan.dropout_between_layers and self.gru.training
         )
 
+    def _claim(self) -> int:
+        """The owning thread's id: this thread's at the first step; from another, an error."""
+        caller = threading.get_ident()
+        with self._owner_lock:  # two first steps at once: one thread wins
+            if self._owner is None:
+                self._owner = caller
+        if self._owner != caller:
+            raise RuntimeError(
+                f"a GRUStreamer belongs to the thread that made its first step (thread id "
+                f"{self._owner}), got a step from thread id {caller}: a streamer holds one "
+                "state, so create one streamer per thread"
+            )
+        return caller
+
+    def _deliver(self, x_t: Any, out: Any, copy: bool) -> Any:
+        """:meth:`step` with ``out`` or ``copy``: ``out`` is checked before the state moves."""
+        as_numpy = isinstance(x_t, np.ndarray)
+        if out is not None:
+            if copy:
+                raise ValueError("pass `out` or `copy=True`, not both")
+            shape = (self.batch_size, self.gru.hidden_size)
+            dtype: Any = self.state.dtype
+            if as_numpy:
+                dtype = torch.empty(0, dtype=dtype).numpy().dtype
+            if (
+                not isinstance(out, np.ndarray if as_numpy else Tensor)
+                or tuple(out.shape) != shape
+                or out.dtype != dtype
+            ):
+                like = "a NumPy array" if as_numpy else "a tensor"
+                got = f"{type(out).__name__} {tuple(getattr(out, 'shape', ()))}"
+                raise ValueError(
+                    f"`out` must be {like} of shape {shape} and dtype {dtype} (like the "
+                    f"step's output for this `x_t`), got {got} {getattr(out, 'dtype', '')}"
+                )
+        result = self.step(x_t)
+        if out is None:
+            return result.copy() if isinstance(result, np.ndarray) else result.clone()
+        if isinstance(result, np.ndarray):
+            np.copyto(out, result)
+        else:
+            with torch.no_grad():
+                out.copy_(result)
+        return out
+
     def reset(self, state: Tensor | None = None) -> None:
         """Zero the state, or copy ``state`` (num_layers, B, H) into it."""
         with torch.no_grad():
@@ -231,8 +293,13 @@ class GRUStreamer:
             else:
                 self.state.copy_(state)
 
-    def step(self, x_t: Any) -> Any:
+    def step(self, x_t: Any, out: Any = None, copy: bool = False) -> Any:
         """Advance one step with ``x_t`` (B, I); returns the output (B, H) like ``x_t``'s kind.
+
+        The output is a view into the streamer's state, which the next step overwrites: pass
+        ``copy=True`` for a new array (tensor), or ``out`` (an array, or a tensor for tensor
+        input, of shape (B, H) and the parameters' dtype) to have it written there and returned.
+        Only the thread of the first step may step (else ``RuntimeError``).
 
         Streaming is inference: no gradient flows through a streamer. The fast path (a
         C-contiguous NumPy input of the parameters' dtype and the streamer's shape, a CPU module
@@ -242,6 +309,10 @@ class GRUStreamer:
         """
         # A streamer that the fused engine serves replaces this method by _fast_step()'s
         # closure at construction; what reaches here runs on the PyTorch path.
+        if self._owner != threading.get_ident():
+            self._claim()
+        if out is not None or copy:
+            return self._deliver(x_t, out, copy)
         return self._step_slow(x_t)
 
     def _fast_step(self) -> Any:
@@ -249,6 +320,8 @@ class GRUStreamer:
         attribute lookup: about 0.2 us less per step at a microsecond per step)."""
         ndarray, dtype, shape, gru = np.ndarray, self._np_dtype, self._shape, self.gru
         params, slow, run_fused = self._params, self._step_slow, self._run_fused
+        ident, claim, deliver = threading.get_ident, self._claim, self._deliver
+        owner = None  # the owning thread's id, once the first step has claimed the streamer
         dropout = self._plan.dropout_between_layers  # in training mode: the PyTorch step
         version = -2  # != any sum: the first step goes through _run_fused, which packs
         kernel = buffer = state = None
@@ -257,8 +330,12 @@ class GRUStreamer:
         spare = torch.empty(0)
         p0, p1, p2, p3 = (*params, spare, spare)[:4]
 
-        def step(x_t: Any) -> Any:
-            nonlocal version, kernel, buffer, state
+        def step(x_t: Any, out: Any = None, copy: bool = False) -> Any:
+            nonlocal version, kernel, buffer, state, owner
+            if ident() != owner:
+                owner = claim()
+            if out is not None or copy:
+                return deliver(x_t, out, copy)
             if (
                 type(x_t) is ndarray
                 and x_t.dtype is dtype
