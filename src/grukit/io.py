@@ -84,6 +84,12 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def _naming(error: OSError, path: Path) -> OSError:
+    """The same error (class, errno, words) naming the destination, not the temporary file (a
+    full disk fails in ``write``, whose error names no file at all)."""
+    return type(error)(error.errno, error.strerror, str(path))
+
+
 def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file, ``fsync``, ``os.replace``).
 
@@ -115,7 +121,12 @@ def atomic_write_chunks(path: PathLike, chunks: Iterable[bytes]) -> Path:
     directory = path.parent
     if not directory.is_dir():
         raise FileNotFoundError(f"cannot write '{path}': directory '{directory}' does not exist")
-    fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        if error.errno is None:
+            raise
+        raise _naming(error, path) from error
     try:
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
@@ -124,9 +135,11 @@ def atomic_write_chunks(path: PathLike, chunks: Iterable[bytes]) -> Path:
             os.fsync(handle.fileno())
         os.chmod(temp_name, 0o666 & ~_UMASK)
         os.replace(temp_name, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
+        if isinstance(error, OSError) and error.errno is not None:
+            raise _naming(error, path) from error
         raise
     _fsync_directory(directory)
     return path

@@ -56,3 +56,22 @@ def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
         assert (tmp_path / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image
     # a second demo into the same folder replaces its runs
     assert main(["demo", "--out", str(tmp_path), "--quick"]) == 0
+
+
+def test_the_demos_printed_commands_repeat_it_exactly(tmp_path, capsys):
+    import json
+    import shlex
+
+    assert main(["demo", "--out", str(tmp_path), "--quick"]) == 0
+    printed = [line[2:] for line in capsys.readouterr().out.splitlines() if line.startswith("$ ")]
+    assert [shlex.split(line)[:3] for line in printed] == [
+        ["grukit", "train", "forecast"],
+        ["grukit", "train", "detect"],
+    ]
+    for line, run in zip(printed, ("forecast", "detect"), strict=True):
+        words = shlex.split(line)
+        assert words[-2:] == ["--out", str(tmp_path / f"{run}-again")]
+        assert main(words[1:]) == 0, capsys.readouterr().err  # as printed, in the same folder
+        demo = json.loads((tmp_path / run / "metrics.json").read_text())
+        again = json.loads((tmp_path / f"{run}-again" / "metrics.json").read_text())
+        assert again == demo

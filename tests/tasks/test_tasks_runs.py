@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import socket
+import subprocess
+import sys
 
 import pytest
 
 from grukit.tasks import Forecaster
+from grukit.tasks.run_lock import LOCK_FILE, RunInUseError, locked_run
 from grukit.tasks.runs import (
     RESUMABLE_OPTIONS,
     evaluation_part,
@@ -60,3 +66,65 @@ def test_evaluation_part_finds_the_test_part_again():
     assert evaluation_part(model, None, frame, all_rows=False)[1] is None
     with pytest.raises(ValueError, match="--test-from or --test-fraction, not both"):
         held_out({"test_from": "2021-01-04", "test_fraction": 0.2})
+
+
+# -- one writer per run directory ----------------------------------------------------------------
+HOLDER = """
+import sys
+from pathlib import Path
+from grukit.tasks.run_lock import locked_run
+
+with locked_run(Path(sys.argv[1]), create=True):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_a_held_run_directory_is_refused_naming_the_process_that_holds_it(tmp_path):
+    out = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunInUseError) as refused, locked_run(out, create=True):
+            pass
+        assert str(refused.value) == (
+            f"run directory '{out}' is in use by process {holder.pid} on host "
+            f"{socket.gethostname()} (lock file '{out / LOCK_FILE}'); wait for it to finish, or "
+            "choose another directory"
+        )
+    finally:
+        holder.communicate("\n", timeout=60)
+    assert holder.returncode == 0 and not (out / LOCK_FILE).exists()  # released
+    with locked_run(out, create=True):  # and free again
+        assert json.loads((out / LOCK_FILE).read_text())["pid"] == os.getpid()
+    assert not (out / LOCK_FILE).exists()
+
+
+def test_the_lock_is_released_on_an_error_and_one_process_cannot_hold_it_twice(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(ZeroDivisionError), locked_run(out, create=True):
+        1 / 0  # noqa: B018
+    assert not (out / LOCK_FILE).exists()
+    held = pytest.raises(RunInUseError, match="is in use by process")
+    with locked_run(out, create=True), held, locked_run(out, create=False):
+        pass
+    with locked_run(tmp_path / "missing", create=False):  # nothing to lock: the command says so
+        assert not (tmp_path / "missing").exists()
+
+
+def test_a_lock_left_by_a_killed_process_is_taken_over_with_a_log_line(tmp_path, caplog):
+    out = tmp_path / "run"
+    out.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead_pid = int(gone.stdout)
+    (out / LOCK_FILE).write_text(json.dumps({"pid": dead_pid, "host": socket.gethostname()}))
+    with caplog.at_level(logging.WARNING, logger="grukit.tasks"), locked_run(out, create=True):
+        assert json.loads((out / LOCK_FILE).read_text())["pid"] == os.getpid()
+    assert f"left by process {dead_pid} on host {socket.gethostname()}" in caplog.text
+    assert not (out / LOCK_FILE).exists()

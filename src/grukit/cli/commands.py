@@ -54,6 +54,7 @@ _COMMON = {
     "seed": None,
     "device": None,
     "threads": None,
+    "resume": False,
 }
 FORECAST_DEFAULTS = {
     **_COMMON,
@@ -65,6 +66,8 @@ FORECAST_DEFAULTS = {
     "scaler": "standard",
     "period": None,
     "hidden_size": 64,
+    "dropout": 0.0,
+    "bidirectional": False,
 }
 DETECT_DEFAULTS = {
     **_COMMON,
@@ -151,6 +154,8 @@ def _forecaster(options: Mapping[str, Any], gru_config: Any, train_config: Any) 
         fill=options["fill"],
         hidden_size=options["hidden_size"],
         num_layers=options["num_layers"],
+        dropout=options["dropout"],
+        bidirectional=options["bidirectional"],
         strategy=options["strategy"],
         scaler=options["scaler"],
         period=options["period"],
@@ -241,47 +246,54 @@ _BY_TASK = {command.task: command for command in (FORECAST, DETECT)}
 
 
 # -- commands --------------------------------------------------------------------------------------
-def run_train(command: TrainCommand, given: dict[str, Any]) -> Any:
-    """``grukit train NAME``: train the task in a run directory, evaluate it; returns it."""
+def run_train(
+    command: TrainCommand, given: dict[str, Any], *, declared: Callable | None = None
+) -> Any:
+    """``grukit train NAME``: train the task in a run directory, evaluate it; returns it.
+
+    `given` holds the command line's values (None: not given); `declared` is the function that
+    declares the command's options, whose types the ``--config`` file's values must have.
+    """
     from grukit.tasks.config import GRUConfig
     from grukit.tasks.runs import TrainingRun
 
-    options, train_table, gru_table = resolve_options(given, command.defaults)
+    options, train_table, gru_table = resolve_options(given, command.defaults, declared=declared)
     _require(options, list(command.required))
     _apply_threads(options)
     gru_config = GRUConfig.from_dict(gru_table)
     model = command.build(options, gru_config, train_config_from(options, train_table))
-    run = TrainingRun.start(model, given["data"], options, command=command.name)
-    _echo(f"Training {command.what(model)} on {_describe(run.train, run.time_column)} ...")
-    with _training_lines():
-        run.fit(model)
-    _echo(command.trained(model))
-    split = run.held_out()
-    if split is not None:
-        command.evaluate(model, run.frame, split, run.out, "the test part")
-    elif command.evaluate_training_data:
-        command.evaluate(model, run.train, None, run.out, "the training data")
+    with TrainingRun.start(model, given["data"], options, command=command.name) as run:
+        _echo(f"Training {command.what(model)} on {_describe(run.train, run.time_column)} ...")
+        with _training_lines():
+            run.fit(model)
+        _echo(command.trained(model))
+        split = run.held_out()
+        if split is not None:
+            command.evaluate(model, run.frame, split, run.out, "the test part")
+        elif command.evaluate_training_data:
+            command.evaluate(model, run.train, None, run.out, "the training data")
     _echo(f"Model saved in {run.out}; next: grukit report {run.out}")
     return model
 
 
-def run_train_forecast(given: dict[str, Any]) -> Any:
+def run_train_forecast(given: dict[str, Any], *, declared: Callable | None = None) -> Any:
     """``grukit train forecast``; returns the fitted Forecaster."""
-    return run_train(FORECAST, given)
+    return run_train(FORECAST, given, declared=declared)
 
 
-def run_train_detect(given: dict[str, Any]) -> Any:
+def run_train_detect(given: dict[str, Any], *, declared: Callable | None = None) -> Any:
     """``grukit train detect``; returns the fitted AnomalyDetector."""
-    return run_train(DETECT, given)
+    return run_train(DETECT, given, declared=declared)
 
 
 def run_predict(run: Path, data: Path, *, output: Path | None, rolling: bool) -> Path:
     """``grukit predict``: forecasts (or flags) written as CSV; returns the CSV's path."""
-    from grukit.tasks.runs import open_run
+    from grukit.tasks.runs import locked_run, open_run
 
-    model, _ = open_run(run)
-    result = _BY_TASK[model.task].predict(model, data, rolling)
-    path = write_csv(result, run / "predictions.csv" if output is None else Path(output))
+    with locked_run(run, create=False):
+        model, _ = open_run(run)
+        result = _BY_TASK[model.task].predict(model, data, rolling)
+        path = write_csv(result, run / "predictions.csv" if output is None else Path(output))
     _echo(result.head(12).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if len(result) > 12:
         _echo(f"... ({len(result)} rows)")
@@ -291,18 +303,21 @@ def run_predict(run: Path, data: Path, *, output: Path | None, rolling: bool) ->
 
 def run_evaluate(run: Path, data: Path, *, all_rows: bool) -> Any:
     """``grukit evaluate``: on the run's test part of `data` (all of it with --all)."""
-    from grukit.tasks.runs import evaluation_part, open_run
+    from grukit.tasks.runs import evaluation_part, locked_run, open_run
 
-    model, record = open_run(run)
-    frame, split = evaluation_part(model, record, data, all_rows=all_rows)
-    source = f"the test part of {data}" if split is not None else f"all of {data}"
-    return _BY_TASK[model.task].evaluate(model, frame, split, run, source)
+    with locked_run(run, create=False):
+        model, record = open_run(run)
+        frame, split = evaluation_part(model, record, data, all_rows=all_rows)
+        source = f"the test part of {data}" if split is not None else f"all of {data}"
+        return _BY_TASK[model.task].evaluate(model, frame, split, run, source)
 
 
 def run_report(run: Path) -> Path:
     """``grukit report``: plots and HTML page; returns the page's path."""
     from grukit.report import write_report
+    from grukit.tasks.runs import locked_run
 
-    page = write_report(run)
+    with locked_run(run, create=False):
+        page = write_report(run)
     _echo(f"Report written to {page.resolve()}")
     return page

@@ -7,6 +7,7 @@ from the defaults listed in the help.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -24,12 +25,35 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rich markup would eat "[train]" and print flags as <bool>
 )
 train_app = typer.Typer(
     help="Train a forecaster or an anomaly detector and save it in a run directory (--out).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(train_app, name="train")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from grukit._version import __version__
+
+        typer.echo(f"grukit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _top_level(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version, exit."
+        ),
+    ] = False,
+) -> None:
+    """Options before the command."""
+
 
 # -- options shared by the training commands ---------------------------------------------------
 Data = Annotated[Path, typer.Argument(help="CSV (.csv, .csv.gz) or Parquet file.")]
@@ -49,11 +73,11 @@ TimeUnit = Annotated[
     ),
 ]
 Dayfirst = Annotated[
-    bool,
+    bool | None,
     typer.Option(
-        "--dayfirst",
-        help="Text dates put the day first (month first: --date-format); needed where dates "
-        "read both ways, as 01/02/2020.",
+        "--dayfirst/--monthfirst",
+        help="Text dates put the day (or the month) first; needed where dates read both ways, "
+        "as 01/02/2020 (or give --date-format).",
     ),
 ]
 DateFormat = Annotated[
@@ -79,6 +103,16 @@ LearningRate = Annotated[float | None, typer.Option("--lr", help="Learning rate 
 Seed = Annotated[int | None, typer.Option(help="Random seed (default 0).")]
 HiddenSize = Annotated[int | None, typer.Option(help="GRU hidden size.")]
 NumLayers = Annotated[int | None, typer.Option(help="Stacked GRU layers (default 1).")]
+Dropout = Annotated[
+    float | None, typer.Option(help="Dropout between stacked GRU layers (default 0).")
+]
+Bidirectional = Annotated[
+    bool | None,
+    typer.Option(
+        "--bidirectional/--no-bidirectional",
+        help="Read each window in both directions (default: forwards only).",
+    ),
+]
 Device = Annotated[str | None, typer.Option(help="auto (default), cpu, cuda or cuda:N.")]
 Threads = Annotated[
     int | None,
@@ -88,13 +122,13 @@ Threads = Annotated[
     ),
 ]
 Resume = Annotated[
-    bool, typer.Option("--resume", help="Continue the interrupted training run in --out.")
+    bool | None, typer.Option("--resume", help="Continue the interrupted training run in --out.")
 ]
 Config = Annotated[
     Path | None,
     typer.Option(
-        help="TOML file of options (same names; [train] and [gru] tables for TrainConfig and "
-        "GRUConfig fields). The command line wins."
+        help="TOML file of options (the names above, with - or _; optional [train] and [gru] "
+        "tables of TrainConfig and GRUConfig fields). The command line wins."
     ),
 ]
 
@@ -114,7 +148,7 @@ def train_forecast(
     ] = None,
     time_column: TimeColumn = None,
     time_unit: TimeUnit = None,
-    dayfirst: Dayfirst = False,
+    dayfirst: Dayfirst = None,
     date_format: DateFormat = None,
     id_column: IdColumn = None,
     fill: Fill = None,
@@ -128,20 +162,22 @@ def train_forecast(
     ] = None,
     hidden_size: HiddenSize = None,
     num_layers: NumLayers = None,
+    dropout: Dropout = None,
+    bidirectional: Bidirectional = None,
     epochs: Epochs = None,
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     seed: Seed = None,
     device: Device = None,
     threads: Threads = None,
-    resume: Resume = False,
+    resume: Resume = None,
     config: Config = None,
 ) -> None:
     """Train a GRU forecaster, evaluate it against the baselines on the test part, save it."""
     options = dict(locals())  # before the import below adds a local
     from grukit.cli.commands import run_train_forecast
 
-    run_train_forecast(options)
+    run_train_forecast(options, declared=train_forecast)
 
 
 @train_app.command("detect")
@@ -163,7 +199,7 @@ def train_detect(
     stride: Annotated[int | None, typer.Option(help="Rows between windows (default 1).")] = None,
     time_column: TimeColumn = None,
     time_unit: TimeUnit = None,
-    dayfirst: Dayfirst = False,
+    dayfirst: Dayfirst = None,
     date_format: DateFormat = None,
     id_column: IdColumn = None,
     fill: Fill = None,
@@ -178,14 +214,14 @@ def train_detect(
     seed: Seed = None,
     device: Device = None,
     threads: Threads = None,
-    resume: Resume = False,
+    resume: Resume = None,
     config: Config = None,
 ) -> None:
     """Train a GRU anomaly detector (autoencoder or forecast residuals), save it."""
     options = dict(locals())  # before the import below adds a local
     from grukit.cli.commands import run_train_detect
 
-    run_train_detect(options)
+    run_train_detect(options, declared=train_detect)
 
 
 @app.command()
@@ -287,6 +323,25 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
     return (ValueError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError)
 
 
+# what the file system refused (errno -> words); other OSErrors are bugs and keep their traceback
+_STORAGE_ERRORS = {
+    errno.ENOSPC: "no space left on device while writing",
+    errno.EDQUOT: "disk quota exceeded while writing",
+    errno.EROFS: "read-only file system: cannot write",
+    errno.EACCES: "permission denied for",
+}
+
+
+def _storage_message(error: OSError) -> str | None:
+    """``no space left on device while writing 'RUN/metrics.json'``, or None for other errors."""
+    words = _STORAGE_ERRORS.get(error.errno) if error.errno is not None else None
+    if words is None:
+        return None
+    if error.filename is None:
+        return f"{words} the output files ({error.strerror or error})"
+    return f"{words} '{os.fsdecode(error.filename)}'"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``) and return the exit code.
 
@@ -316,6 +371,12 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(error).split()) or type(error).__name__
         for library, option in _CLI_WORDING:
             message = message.replace(library, option)
+        typer.echo(f"error: {message}", err=True)
+        return 2
+    except OSError as error:  # the disk is full, read-only or not ours: one line, no traceback
+        message = _storage_message(error)
+        if message is None or os.environ.get("GRUKIT_DEBUG"):
+            raise
         typer.echo(f"error: {message}", err=True)
         return 2
     return result if isinstance(result, int) else 0

@@ -16,22 +16,45 @@ fields::
     epochs = 20
     optimizer = "adamw"
     schedule = "cosine"
+
+Every value must have its option's command-line type, checked by :mod:`grukit.checks`
+(``lookback = 12.7``, ``lookback = true`` and ``resume = "no"`` are errors naming the file and
+the option); the column-name options (``target``, ``covariates``, ``columns``) also take a list
+of names, ``threshold`` also a number, and a text option a TOML date (``test_from =
+2014-01-01``).
 """
 
 from __future__ import annotations
 
+import datetime
 import sys
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from grukit import checks
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["read_toml", "resolve_options", "split_names", "train_config_from"]
+__all__ = [
+    "check_file_values",
+    "option_types",
+    "read_toml",
+    "resolve_options",
+    "split_names",
+    "train_config_from",
+]
+
+#: options of text type that a TOML file may also give as a list of names, or as a number
+NAME_LISTS = ("target", "covariates", "columns")
+TEXT_OR_NUMBER = ("threshold",)
+#: command-line names that are no options of a configuration file
+_NOT_IN_FILE = ("config", "data")
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -45,13 +68,68 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise IsADirectoryError(f"configuration file '{path}' is a directory") from None
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"configuration file '{path}' is not valid TOML: {error}") from None
-    return {str(k).replace("-", "_"): v for k, v in document.items()}
+    options: dict[str, Any] = {}
+    for key, value in document.items():
+        name = str(key).replace("-", "_")
+        if name in options:
+            raise ValueError(f"configuration file '{path}' gives option {name!r} twice")
+        options[name] = value
+    return options
+
+
+def option_types(declared: Callable) -> dict[str, type]:
+    """Option name -> its command-line type (int, float, bool, str or Path), from the type hints
+    of the function `declared` that declares a command (``X | None`` read as X)."""
+    types = {}
+    for name, hint in typing.get_type_hints(declared).items():
+        kinds = [t for t in typing.get_args(hint) or (hint,) if t is not type(None)]
+        if len(kinds) == 1 and isinstance(kinds[0], type):
+            types[name] = kinds[0]
+    return types
+
+
+def _check_file_value(name: str, value: Any, kind: type) -> Any:
+    if kind is bool:
+        return checks.flag(name, value)
+    if kind is int:
+        return checks.integer(name, value)
+    if kind is float:
+        return checks.number(name, value)
+    if isinstance(value, datetime.date | datetime.time):  # TOML dates are text on the CLI
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    if name in NAME_LISTS and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    if name in TEXT_OR_NUMBER and checks.is_number(value):
+        return value
+    expected = "text or a list of column names" if name in NAME_LISTS else "text"
+    raise ValueError(f"`{name}` must be {expected}, got {value!r}")
+
+
+def check_file_values(
+    document: Mapping[str, Any], types: Mapping[str, type], path: Path
+) -> dict[str, Any]:
+    """The file's options, each checked against its command-line type (`types`)."""
+    checked = {}
+    for name, value in document.items():
+        try:
+            checked[name] = _check_file_value(name, value, types[name]) if name in types else value
+        except ValueError as error:
+            raise ValueError(f"configuration file '{path}': {error}") from None
+    return checked
 
 
 def resolve_options(
-    given: Mapping[str, Any], defaults: Mapping[str, Any]
+    given: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    *,
+    declared: Callable | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Merge command-line values (None: not given) over the ``--config`` file over `defaults`.
+
+    `declared` is the function declaring the command's options: the file's values must have
+    their types (:func:`option_types`). Without it they are taken as they are.
 
     Returns
     -------
@@ -61,25 +139,28 @@ def resolve_options(
         The file's ``[train]`` and ``[gru]`` tables (empty without a file).
     """
     document: dict[str, Any] = {}
-    if given.get("config") is not None:
-        document = read_toml(given["config"])
+    path = given.get("config")
+    if path is not None:
+        document = read_toml(path)
     train_table = document.pop("train", {})
     gru_table = document.pop("gru", {})
     for name, table in (("train", train_table), ("gru", gru_table)):
         if not isinstance(table, dict):
-            raise ValueError(f"[{name}] in configuration file '{given['config']}' must be a table")
-    valid = set(defaults) | set(given)
+            raise ValueError(f"[{name}] in configuration file '{path}' must be a table")
+    valid = (set(defaults) | set(given)) - set(_NOT_IN_FILE)
     unknown = sorted(set(document) - valid)
     if unknown:
         raise ValueError(
-            f"configuration file '{given['config']}' has unknown option(s) "
+            f"configuration file '{path}' has unknown option(s) "
             f"{', '.join(map(repr, unknown))}; valid options: "
-            f"{', '.join(sorted(valid - {'config', 'data', 'resume'}))}, [train], [gru]"
+            f"{', '.join(sorted(valid))}, [train], [gru]"
         )
+    if declared is not None:
+        document = check_file_values(document, option_types(declared), Path(str(path)))
     options = dict(defaults)
     options.update(document)
-    options.update({k: v for k, v in given.items() if v is not None and v is not False})
-    for name, value in given.items():  # flags given as False keep the file's or default value
+    options.update({k: v for k, v in given.items() if v is not None})
+    for name, value in given.items():
         options.setdefault(name, value)
     return options, train_table, gru_table
 

@@ -8,11 +8,14 @@
    bursts: ``grukit train detect`` with the GRU autoencoder, scored against the labels.
 
 Everything lands in one folder with an HTML report (``report.html``) that links the runs'
-reports; the CSVs let a newcomer repeat each step with the printed command.
+reports; the CSVs let a newcomer repeat each step with the printed command, which is rendered
+from the very options the demo runs (the seed and one thread included), so it reproduces the
+demo's numbers exactly, into a fresh folder beside the demo's run.
 """
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import time
 from collections.abc import Callable
@@ -30,17 +33,39 @@ def _settings(quick: bool) -> dict[str, Any]:
     return {"rows": 4000, "sine_epochs": 60, "epochs": 50, "anomalies": 12}
 
 
+#: the training commands' thread count: small GRUs train fastest on one thread, and one thread
+#: never waits for a core that another process holds (two threads on a busy 2-core machine made
+#: this demo 15x slower); the printed commands repeat it, so they give the same numbers
+THREADS = 1
+
+
 def _fresh_run(path: Path) -> None:
     """Remove a previous demo run (only a folder grukit made: it holds run.json)."""
     if (path / "run.json").exists():
         shutil.rmtree(path)
 
 
+def _command_line(command: str, options: dict[str, Any]) -> str:
+    """``grukit train COMMAND DATA --option value ...`` for `options`, writing into a fresh
+    ``--out`` beside the demo's run (``RUN-again``: the demo's own run stays as it is)."""
+    words = ["grukit", "train", command, str(options["data"])]
+    for name, value in options.items():
+        if name in ("data", "out"):
+            continue
+        words += [
+            f"--{name.replace('_', '-')}",
+            f"{value:g}" if isinstance(value, float) else str(value),
+        ]
+    words += ["--out", f"{options['out']}-again"]
+    return " ".join(shlex.quote(word) for word in words)
+
+
 def run_demo(*, out: Path, seed: int = 0, quick: bool = False, echo: Echo = print) -> dict:
     """Run the three demo parts and write ``out/report.html``; returns their key numbers."""
     started = time.perf_counter()
     # Its models are small: grukit trains and predicts with one thread for them, as for any model
-    # (grukit.runtime.compute_threads), unless the user chose a count.
+    # (grukit.runtime.compute_threads), unless the user chose a count; the printed commands
+    # name that count (THREADS) so that they repeat the demo exactly.
     return _run(out, seed, _settings(quick), echo, started)
 
 
@@ -104,11 +129,9 @@ def _forecast_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -
         "epochs": settings["epochs"],
         "seed": seed,
         "lr": 3e-3,
+        "threads": THREADS,
     }
-    echo(
-        f"$ grukit train forecast {series_csv} --target value --lookback 48 --horizon 12 "
-        f"--hidden-size 32 --epochs {settings['epochs']} --lr 0.003 --out {forecast_run}"
-    )
+    echo(f"$ {_command_line('forecast', forecast_options)}")
     run_train_forecast(forecast_options)
     write_report(forecast_run, title="Demo: forecasting a multi-seasonal series")
     return forecast_run
@@ -132,23 +155,20 @@ def _detect_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> 
     atomic_write_text(anomalies_csv, anomalies.to_csv(index=False))
     detect_run = out / "detect"
     _fresh_run(detect_run)
-    echo(
-        f"$ grukit train detect {anomalies_csv} --columns value --label-column anomaly "
-        f"--window 48 --test-fraction 0.5 --epochs {settings['epochs']} --out {detect_run}"
-    )
-    run_train_detect(
-        {
-            "data": anomalies_csv,
-            "columns": "value",
-            "label_column": "anomaly",
-            "window": 48,
-            "out": detect_run,
-            "test_fraction": 0.5,
-            "epochs": settings["epochs"],
-            "seed": seed,
-            "lr": 3e-3,
-        }
-    )
+    detect_options = {
+        "data": anomalies_csv,
+        "columns": "value",
+        "label_column": "anomaly",
+        "window": 48,
+        "out": detect_run,
+        "test_fraction": 0.5,
+        "epochs": settings["epochs"],
+        "seed": seed,
+        "lr": 3e-3,
+        "threads": THREADS,
+    }
+    echo(f"$ {_command_line('detect', detect_options)}")
+    run_train_detect(detect_options)
     write_report(detect_run, title="Demo: anomaly detection")
     return detect_run
 

@@ -14,7 +14,8 @@ training part, for early stopping; 0 or None for none), ``id_column`` and ``resu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import pandas as pd
 
 from grukit.io import read_json, write_json
 from grukit.tasks.registry import load
+from grukit.tasks.run_lock import locked_run
 from grukit.train.checkpoint import has_checkpoint
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "RUN_RECORD",
     "TrainingRun",
     "evaluation_part",
+    "locked_run",
     "open_run",
     "split_test",
     "start_run",
@@ -155,16 +158,21 @@ class TrainingRun:
     train: pd.DataFrame
 
     @classmethod
+    @contextlib.contextmanager
     def start(
         cls, model: Any, data: Any, options: Mapping[str, Any], *, command: str
-    ) -> TrainingRun:
+    ) -> Iterator[TrainingRun]:
         """Check the whole table (`data`) for `model`, then start the run in ``options["out"]``
-        (see :func:`start_run`). Nothing is written when the table is refused."""
+        (see :func:`start_run`) and hold its lock (:func:`locked_run`) until the block ends.
+        Nothing is written when the table is refused."""
         frame, time_column = model.read_table(data)
         out = Path(options["out"])
-        start_run(out, command, {**options, "data": str(data)}, resume=bool(options.get("resume")))
-        train, _ = split_test(frame, options, time_column, context=0)
-        return cls(out, dict(options), frame, time_column, train)
+        with locked_run(out, create=True):
+            start_run(
+                out, command, {**options, "data": str(data)}, resume=bool(options.get("resume"))
+            )
+            train, _ = split_test(frame, options, time_column, context=0)
+            yield cls(out, dict(options), frame, time_column, train)
 
     def fit(self, model: Any) -> Any:
         """Fit `model` on the training part (checkpoints in the run, resumed if asked), save it
