@@ -23,11 +23,12 @@ import contextlib
 import json
 import math
 import os
+import stat
 import struct
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import torch
@@ -36,14 +37,26 @@ __all__ = [
     "CorruptFileError",
     "atomic_write_bytes",
     "atomic_write_text",
+    "dumps_json",
+    "is_plain_file_name",
     "load_tensor_metadata",
     "load_tensors",
+    "open_regular_file",
+    "parse_json",
+    "read_exactly",
     "read_json",
     "save_tensors",
+    "tensors_from_bytes",
+    "tensors_to_bytes",
     "write_json",
 ]
 
 PathLike = str | os.PathLike
+
+_SAFE_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_SAFE_READ_FLAGS |= getattr(os, "O_NONBLOCK", 0)  # opening a FIFO must not wait for a writer
+#: The largest safetensors header read: its JSON index of the tensors (a few KiB in practice).
+MAX_HEADER_BYTES = 100_000_000
 
 # Files created by mkstemp are private (0600); give ours the permissions open() would give them.
 _UMASK = os.umask(0)
@@ -127,6 +140,64 @@ def atomic_write_text(path: PathLike, text: str, *, encoding: str = "utf-8") -> 
     return atomic_write_bytes(path, text.encode(encoding))
 
 
+# ----------------------------------------------------------------------------- safe reading
+
+
+def is_plain_file_name(name: Any) -> bool:
+    """Whether `name` is a file name that stays inside its directory: a non-empty str without a
+    directory part (no separator, not absolute), not ``.`` or ``..``."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and Path(name).name == name
+        and not any(character in name for character in "/\\\0")
+    )
+
+
+def _check_regular(info: os.stat_result, path: Path, description: str) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(f"{description} '{path}' is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "a FIFO, socket or device"
+        raise CorruptFileError(
+            f"{description} '{path}' is {kind}, not a regular file; refusing to read it", path
+        )
+
+
+@contextlib.contextmanager
+def open_regular_file(path: PathLike, *, description: str) -> Iterator[tuple[IO[bytes], int]]:
+    """Open a regular file for reading; yields ``(binary handle, size in bytes)``.
+
+    A symbolic link, directory, FIFO, socket or device is refused from :func:`os.lstat`, before
+    anything is opened; the file is then opened with ``O_NOFOLLOW`` and ``O_NONBLOCK`` where the
+    platform has them (a file swapped for a link or a FIFO in between neither redirects nor
+    blocks the open) and checked again on the open descriptor. The caller checks the size before
+    reading (:func:`read_exactly`).
+    """
+    path = Path(path)
+    try:
+        _check_regular(os.lstat(path), path, description)
+        fd = os.open(path, _SAFE_READ_FLAGS)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{description} '{path}' does not exist") from None
+    except OSError as error:  # ELOOP: replaced by a symbolic link after the check
+        if isinstance(error, IsADirectoryError):
+            raise
+        raise CorruptFileError(f"{description} '{path}' cannot be read ({error})", path) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        _check_regular(info, path, description)
+        yield handle, info.st_size
+
+
+def read_exactly(handle: IO[bytes], size: int, path: PathLike, description: str) -> bytes:
+    """Read `size` bytes from `handle` (opened by :func:`open_regular_file`)."""
+    data = handle.read(size)
+    if len(data) != size:
+        raise CorruptFileError(f"{description} '{path}' changed while it was read", path)
+    return data
+
+
 # ----------------------------------------------------------------------------- JSON
 
 
@@ -177,9 +248,14 @@ def write_json(path: PathLike, obj: Any, *, indent: int | None = 2) -> Path:
     indent : int or None, default 2
         Pretty-printing indent; None for the compact form.
     """
+    return atomic_write_text(path, dumps_json(obj, indent=indent))
+
+
+def dumps_json(obj: Any, *, indent: int | None = 2) -> str:
+    """The text :func:`write_json` writes (checked the same way, with a trailing newline)."""
     _check_json_value(obj, "")
     text = json.dumps(obj, sort_keys=True, indent=indent, allow_nan=False, ensure_ascii=False)
-    return atomic_write_text(path, text + "\n")
+    return text + "\n"
 
 
 def read_json(path: PathLike, *, description: str = "JSON file") -> Any:
@@ -201,12 +277,12 @@ def read_json(path: PathLike, *, description: str = "JSON file") -> Any:
         or ``"... is empty"`` / ``"... is not UTF-8 text"``.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{description} '{path}' does not exist") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{description} '{path}' is a directory, not a file") from None
+    return parse_json(_read_file_bytes(path, description), path, description=description)
+
+
+def parse_json(data: bytes, path: PathLike, *, description: str = "JSON file") -> Any:
+    """Parse the bytes of the JSON file `path`, with :func:`read_json`'s errors."""
+    path = Path(path)
     if not data.strip():
         raise CorruptFileError(
             f"{description} '{path}' is corrupt (empty file; was it truncated?)", path
@@ -230,10 +306,10 @@ def read_json(path: PathLike, *, description: str = "JSON file") -> Any:
 # ----------------------------------------------------------------------------- safetensors
 
 
-def _tensors_to_bytes(
+def tensors_to_bytes(
     tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None
 ) -> bytes:
-    """Serialize tensors (moved to CPU, made contiguous, de-aliased) in the safetensors format."""
+    """The safetensors bytes of `tensors` (moved to CPU, made contiguous, de-aliased)."""
     import torch
     from safetensors.torch import save
 
@@ -271,6 +347,8 @@ def _parse_safetensors_header(data: bytes, path: Path, description: str) -> dict
     if len(data) < 8:
         raise CorruptFileError(f"{prefix} (only {len(data)} bytes; was it truncated?)", path)
     (header_size,) = struct.unpack("<Q", data[:8])
+    if header_size > MAX_HEADER_BYTES:
+        raise CorruptFileError(f"{prefix} (a header of {header_size} bytes announced)", path)
     if header_size > len(data) - 8:
         raise CorruptFileError(
             f"{prefix} (not a safetensors file, or truncated: header of {header_size} bytes "
@@ -302,10 +380,11 @@ def save_tensors(
     metadata : Mapping[str, str], optional
         Free-form string metadata stored in the file header.
     """
-    return atomic_write_bytes(path, _tensors_to_bytes(tensors, metadata))
+    return atomic_write_bytes(path, tensors_to_bytes(tensors, metadata))
 
 
-def _tensors_from_bytes(data: bytes, path: Path, description: str) -> dict[str, torch.Tensor]:
+def tensors_from_bytes(data: bytes, path: Path, description: str) -> dict[str, torch.Tensor]:
+    """The tensors of the safetensors file `path` whose bytes are `data` (on CPU)."""
     from safetensors import SafetensorError
     from safetensors.torch import load
 
@@ -338,7 +417,7 @@ def load_tensors(
         The file is truncated or not a safetensors file.
     """
     path = Path(path)
-    tensors = _tensors_from_bytes(_read_file_bytes(path, description), path, description)
+    tensors = tensors_from_bytes(_read_file_bytes(path, description), path, description)
     if device != "cpu":
         tensors = {name: tensor.to(device) for name, tensor in tensors.items()}
     return tensors
@@ -351,7 +430,7 @@ def load_tensor_metadata(path: PathLike, *, description: str = "tensor file") ->
         with path.open("rb") as handle:  # read only the header, not the tensors
             data = handle.read(8)
             if len(data) == 8:
-                data += handle.read(min(struct.unpack("<Q", data)[0], 100_000_000))
+                data += handle.read(min(struct.unpack("<Q", data)[0], MAX_HEADER_BYTES))
     except FileNotFoundError:
         raise FileNotFoundError(f"{description} '{path}' does not exist") from None
     header = _parse_safetensors_header(data, path, description)
