@@ -347,14 +347,14 @@ def _parse_safetensors_header(data: bytes, path: Path, description: str) -> dict
     if len(data) < 8:
         raise CorruptFileError(f"{prefix} (only {len(data)} bytes; was it truncated?)", path)
     (header_size,) = struct.unpack("<Q", data[:8])
-    if header_size > MAX_HEADER_BYTES:
-        raise CorruptFileError(f"{prefix} (a header of {header_size} bytes announced)", path)
     if header_size > len(data) - 8:
         raise CorruptFileError(
             f"{prefix} (not a safetensors file, or truncated: header of {header_size} bytes "
             f"announced, {len(data) - 8} bytes present)",
             path,
         )
+    if header_size > MAX_HEADER_BYTES:
+        raise CorruptFileError(f"{prefix} (a header of {header_size} bytes announced)", path)
     try:
         header = json.loads(data[8 : 8 + header_size].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
