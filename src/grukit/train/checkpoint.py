@@ -17,6 +17,11 @@ Layout of a checkpoint directory after epoch ``k`` (only the latest epoch is kep
 A crash at any point leaves ``checkpoint.json`` naming complete, verified files: the new epoch's
 files are all written (each atomically) before the manifest is replaced, and older epoch
 directories are deleted only after that.
+
+Reading follows only ``epoch-<epoch>/<plain file name>`` paths of the manifest (nothing absolute,
+no ``..``, no other folder, no link for the folder or the file), reads only regular files (a FIFO
+or device is refused unopened) and checks each file's size against the manifest before reading
+it, its SHA-256 after.
 """
 
 from __future__ import annotations
