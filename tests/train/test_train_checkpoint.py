@@ -394,6 +394,10 @@ def test_checkpoint_files_must_be_regular_files_and_are_not_opened_otherwise(tmp
     try:
         with pytest.raises(CheckpointError, match="is a FIFO, socket or device, not a regular"):
             load_checkpoint(tmp_path)
+        (tmp_path / "checkpoint.json").unlink()
+        os.mkfifo(tmp_path / "checkpoint.json")
+        with pytest.raises(CheckpointError, match=r"checkpoint manifest '.*' is a FIFO, socket"):
+            load_checkpoint(tmp_path)
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
@@ -405,8 +409,15 @@ def test_checkpoint_file_sizes_are_checked_before_reading(tmp_path, monkeypatch)
     size = model_file.stat().st_size
     with model_file.open("ab") as handle:
         handle.write(b"\0" * 100)
-    monkeypatch.setattr(checkpoint_module, "read_exactly", lambda *args: pytest.fail("read"))
+    read, real_read = [], checkpoint_module.read_exactly
+
+    def recording_read(handle, size, path, description):
+        read.append(path.name)
+        return real_read(handle, size, path, description)
+
+    monkeypatch.setattr(checkpoint_module, "read_exactly", recording_read)
     expected = rf"\(expected {size} bytes, found {size + 100}\)"
     with pytest.raises(CheckpointError, match=r"model.safetensors' is corrupt: its size or "
                        r"SHA-256 does not match .*" + expected):  # fmt: skip
         load_checkpoint(tmp_path)
+    assert read == ["checkpoint.json"]  # the manifest, not the model file

@@ -44,8 +44,8 @@ from grukit.io import (
     atomic_write_bytes,
     is_plain_file_name,
     open_regular_file,
+    parse_json,
     read_exactly,
-    read_json,
     tensors_from_bytes,
     tensors_to_bytes,
     write_json,
@@ -66,6 +66,8 @@ __all__ = [
 ]
 
 MANIFEST_NAME = "checkpoint.json"
+#: The largest manifest read (its size is recorded nowhere else).
+MAX_MANIFEST_BYTES = 64 * 2**20
 FORMAT = "grukit-train-checkpoint"
 VERSION = 1
 # Fields that may change between a run and its resumption without changing the trajectory.
@@ -262,7 +264,15 @@ def load_checkpoint(checkpoint_dir: str | Path) -> Checkpoint:
     root = Path(checkpoint_dir)
     manifest_path = root / MANIFEST_NAME
     try:
-        manifest = read_json(manifest_path, description="checkpoint manifest")
+        with open_regular_file(manifest_path, description="checkpoint manifest") as (handle, size):
+            if size > MAX_MANIFEST_BYTES:
+                raise CorruptFileError(
+                    f"checkpoint manifest '{manifest_path}' is {size} bytes; a manifest is at "
+                    f"most {MAX_MANIFEST_BYTES}",
+                    manifest_path,
+                )
+            data = read_exactly(handle, size, manifest_path, "checkpoint manifest")
+        manifest = parse_json(data, manifest_path, description="checkpoint manifest")
     except CorruptFileError as error:
         raise CheckpointError(str(error)) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
