@@ -15,12 +15,13 @@ from grukit.io import (
     CorruptFileError,
     atomic_write_bytes,
     atomic_write_text,
-    load_tensor_metadata,
-    load_tensors,
+    is_plain_file_name,
+    open_regular_file,
+    read_exactly,
     read_json,
-    save_tensors,
     write_json,
 )
+from grukit.tensor_files import load_tensor_metadata, load_tensors, save_tensors
 
 
 def test_atomic_write_replaces_and_leaves_no_temporary_files(tmp_path):
@@ -179,3 +180,32 @@ def test_import_grukit_io_does_not_import_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("name", "plain"),
+    [("model.safetensors", True), (".hidden.json", True), ("", False), (".", False),
+     ("..", False), ("../x", False), ("a/b", False), ("/etc/passwd", False), ("a\\b", False),
+     ("a\0b", False), (None, False), (3, False)],
+)  # fmt: skip
+def test_is_plain_file_name(name, plain):
+    assert is_plain_file_name(name) is plain
+
+
+def test_open_regular_file_yields_the_size_and_refuses_the_rest(tmp_path):
+    path = atomic_write_bytes(tmp_path / "a.bin", b"12345")
+    with open_regular_file(path, description="test file") as (handle, size):
+        assert size == 5 and read_exactly(handle, size, path, "test file") == b"12345"
+    with pytest.raises(FileNotFoundError, match="test file '.*nothing' does not exist"):
+        open_regular_file(tmp_path / "nothing", description="test file").__enter__()
+    with pytest.raises(IsADirectoryError, match="is a directory, not a file"):
+        open_regular_file(tmp_path, description="test file").__enter__()
+    if os.name == "posix":
+        (tmp_path / "link").symlink_to(path)
+        with pytest.raises(CorruptFileError, match="'.*link' is a symbolic link, not a regular"):
+            open_regular_file(tmp_path / "link", description="test file").__enter__()
+        os.mkfifo(tmp_path / "fifo")  # refused from lstat: never opened, so nothing blocks
+        with pytest.raises(CorruptFileError, match="is a FIFO, socket or device, not a regular"):
+            open_regular_file(tmp_path / "fifo", description="test file").__enter__()
+        with pytest.raises(CorruptFileError, match="is a FIFO, socket or device"):
+            open_regular_file("/dev/zero", description="test file").__enter__()

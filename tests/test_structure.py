@@ -30,7 +30,17 @@ from support.import_graph import (
 
 #: grukit's layers, lowest first: a module may import only its own layer and those below.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_version", "_lazy", "checks", "io", "reference", "runtime", "metrics", "baselines"),
+    (
+        "_version",
+        "_lazy",
+        "checks",
+        "io",
+        "tensor_files",
+        "reference",
+        "runtime",
+        "metrics",
+        "baselines",
+    ),
     ("engines",),
     ("interop",),
     ("nn",),

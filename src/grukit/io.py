@@ -14,7 +14,7 @@ Readers raise :class:`FileNotFoundError` for a missing file and :class:`CorruptF
 >>> read_json("run/config.json", description="model file")  # doctest: +SKIP
 CorruptFileError: model file 'run/config.json' is corrupt (invalid JSON at line 3, column 1): ...
 
-PyTorch is imported only by the tensor functions, so ``import grukit.io`` stays light.
+Tensors (safetensors) are read and written by :mod:`grukit.tensor_files`, on these functions.
 """
 
 from __future__ import annotations
@@ -23,28 +23,34 @@ import contextlib
 import json
 import math
 import os
-import struct
+import stat
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import torch
+    pass
 
 __all__ = [
     "CorruptFileError",
     "atomic_write_bytes",
     "atomic_write_chunks",
     "atomic_write_text",
-    "load_tensor_metadata",
-    "load_tensors",
+    "dumps_json",
+    "is_plain_file_name",
+    "open_regular_file",
+    "parse_json",
+    "read_exactly",
+    "read_file_bytes",
     "read_json",
-    "save_tensors",
     "write_json",
 ]
 
 PathLike = str | os.PathLike
+
+_SAFE_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_SAFE_READ_FLAGS |= getattr(os, "O_NONBLOCK", 0)  # opening a FIFO must not wait for a writer
 
 # Files created by mkstemp are private (0600); give ours the permissions open() would give them.
 _UMASK = os.umask(0)
@@ -152,6 +158,64 @@ def atomic_write_text(path: PathLike, text: str, *, encoding: str = "utf-8") -> 
     return atomic_write_bytes(path, text.encode(encoding))
 
 
+# ----------------------------------------------------------------------------- safe reading
+
+
+def is_plain_file_name(name: Any) -> bool:
+    """Whether `name` is a file name that stays inside its directory: a non-empty str without a
+    directory part (no separator, not absolute), not ``.`` or ``..``."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and Path(name).name == name
+        and not any(character in name for character in "/\\\0")
+    )
+
+
+def _check_regular(info: os.stat_result, path: Path, description: str) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(f"{description} '{path}' is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "a FIFO, socket or device"
+        raise CorruptFileError(
+            f"{description} '{path}' is {kind}, not a regular file; refusing to read it", path
+        )
+
+
+@contextlib.contextmanager
+def open_regular_file(path: PathLike, *, description: str) -> Iterator[tuple[IO[bytes], int]]:
+    """Open a regular file for reading; yields ``(binary handle, size in bytes)``.
+
+    A symbolic link, directory, FIFO, socket or device is refused from :func:`os.lstat`, before
+    anything is opened; the file is then opened with ``O_NOFOLLOW`` and ``O_NONBLOCK`` where the
+    platform has them (a file swapped for a link or a FIFO in between neither redirects nor
+    blocks the open) and checked again on the open descriptor. The caller checks the size before
+    reading (:func:`read_exactly`).
+    """
+    path = Path(path)
+    try:
+        _check_regular(os.lstat(path), path, description)
+        fd = os.open(path, _SAFE_READ_FLAGS)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{description} '{path}' does not exist") from None
+    except OSError as error:  # ELOOP: replaced by a symbolic link after the check
+        if isinstance(error, IsADirectoryError):
+            raise
+        raise CorruptFileError(f"{description} '{path}' cannot be read ({error})", path) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        _check_regular(info, path, description)
+        yield handle, info.st_size
+
+
+def read_exactly(handle: IO[bytes], size: int, path: PathLike, description: str) -> bytes:
+    """Read `size` bytes from `handle` (opened by :func:`open_regular_file`)."""
+    data = handle.read(size)
+    if len(data) != size:
+        raise CorruptFileError(f"{description} '{path}' changed while it was read", path)
+    return data
+
+
 # ----------------------------------------------------------------------------- JSON
 
 
@@ -202,9 +266,24 @@ def write_json(path: PathLike, obj: Any, *, indent: int | None = 2) -> Path:
     indent : int or None, default 2
         Pretty-printing indent; None for the compact form.
     """
+    return atomic_write_text(path, dumps_json(obj, indent=indent))
+
+
+def dumps_json(obj: Any, *, indent: int | None = 2) -> str:
+    """The text :func:`write_json` writes (checked the same way, with a trailing newline)."""
     _check_json_value(obj, "")
     text = json.dumps(obj, sort_keys=True, indent=indent, allow_nan=False, ensure_ascii=False)
-    return atomic_write_text(path, text + "\n")
+    return text + "\n"
+
+
+def read_file_bytes(path: Path, description: str) -> bytes:
+    """The bytes of `path`, or one clear error naming it (missing, a directory)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{description} '{path}' does not exist") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{description} '{path}' is a directory, not a file") from None
 
 
 def read_json(path: PathLike, *, description: str = "JSON file") -> Any:
@@ -226,12 +305,12 @@ def read_json(path: PathLike, *, description: str = "JSON file") -> Any:
         or ``"... is empty"`` / ``"... is not UTF-8 text"``.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{description} '{path}' does not exist") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{description} '{path}' is a directory, not a file") from None
+    return parse_json(read_file_bytes(path, description), path, description=description)
+
+
+def parse_json(data: bytes, path: PathLike, *, description: str = "JSON file") -> Any:
+    """Parse the bytes of the JSON file `path`, with :func:`read_json`'s errors."""
+    path = Path(path)
     if not data.strip():
         raise CorruptFileError(
             f"{description} '{path}' is corrupt (empty file; was it truncated?)", path
@@ -253,134 +332,3 @@ def read_json(path: PathLike, *, description: str = "JSON file") -> Any:
 
 
 # ----------------------------------------------------------------------------- safetensors
-
-
-def _tensors_to_bytes(
-    tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None
-) -> bytes:
-    """Serialize tensors (moved to CPU, made contiguous, de-aliased) in the safetensors format."""
-    import torch
-    from safetensors.torch import save
-
-    if not isinstance(tensors, Mapping):
-        raise TypeError(f"`tensors` must be a mapping of str to torch.Tensor, got {type(tensors)}")
-    prepared: dict[str, torch.Tensor] = {}
-    for name, tensor in tensors.items():
-        if not isinstance(name, str):
-            raise TypeError(f"tensor names must be strings, got {type(name).__name__} {name!r}")
-        if not isinstance(tensor, torch.Tensor):
-            raise TypeError(f"`tensors[{name!r}]` must be a torch.Tensor, got {type(tensor)}")
-        # clone: safetensors refuses tensors that share storage (tied weights, views)
-        prepared[name] = tensor.detach().to("cpu").contiguous().clone()
-    if metadata is not None:
-        if not isinstance(metadata, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
-        ):
-            raise TypeError(f"`metadata` must be a mapping of str to str, got {metadata!r}")
-        metadata = dict(metadata)
-    return save(prepared, metadata=metadata)
-
-
-def _read_file_bytes(path: Path, description: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{description} '{path}' does not exist") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{description} '{path}' is a directory, not a file") from None
-
-
-def _parse_safetensors_header(data: bytes, path: Path, description: str) -> dict[str, Any]:
-    """Check the 8-byte length prefix and the JSON header before handing over to safetensors."""
-    prefix = f"{description} '{path}' is corrupt"
-    if len(data) < 8:
-        raise CorruptFileError(f"{prefix} (only {len(data)} bytes; was it truncated?)", path)
-    (header_size,) = struct.unpack("<Q", data[:8])
-    if header_size > len(data) - 8:
-        raise CorruptFileError(
-            f"{prefix} (not a safetensors file, or truncated: header of {header_size} bytes "
-            f"announced, {len(data) - 8} bytes present)",
-            path,
-        )
-    try:
-        header = json.loads(data[8 : 8 + header_size].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise CorruptFileError(f"{prefix} (unreadable safetensors header)", path) from None
-    if not isinstance(header, dict):
-        raise CorruptFileError(f"{prefix} (safetensors header is not a JSON object)", path)
-    return header
-
-
-def save_tensors(
-    path: PathLike,
-    tensors: Mapping[str, torch.Tensor],
-    metadata: Mapping[str, str] | None = None,
-) -> Path:
-    """Save named tensors to a safetensors file, atomically.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Destination (conventionally ``*.safetensors``); its directory must exist.
-    tensors : Mapping[str, torch.Tensor]
-        Tensors of any dtype and device; they are copied to CPU, made contiguous and de-aliased.
-    metadata : Mapping[str, str], optional
-        Free-form string metadata stored in the file header.
-    """
-    return atomic_write_bytes(path, _tensors_to_bytes(tensors, metadata))
-
-
-def _tensors_from_bytes(data: bytes, path: Path, description: str) -> dict[str, torch.Tensor]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
-    _parse_safetensors_header(data, path, description)
-    try:
-        return load(data)
-    except SafetensorError as error:
-        raise CorruptFileError(f"{description} '{path}' is corrupt ({error})", path) from None
-
-
-def load_tensors(
-    path: PathLike, *, device: str = "cpu", description: str = "tensor file"
-) -> dict[str, torch.Tensor]:
-    """Load all tensors of a safetensors file.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file to read.
-    device : str, default "cpu"
-        Where to put the tensors.
-    description : str, default "tensor file"
-        What the file is, for error messages (e.g. ``"model weights"``).
-
-    Raises
-    ------
-    FileNotFoundError
-        The file does not exist.
-    CorruptFileError
-        The file is truncated or not a safetensors file.
-    """
-    path = Path(path)
-    tensors = _tensors_from_bytes(_read_file_bytes(path, description), path, description)
-    if device != "cpu":
-        tensors = {name: tensor.to(device) for name, tensor in tensors.items()}
-    return tensors
-
-
-def load_tensor_metadata(path: PathLike, *, description: str = "tensor file") -> dict[str, str]:
-    """Return the string metadata stored in a safetensors file's header (``{}`` when none)."""
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:  # read only the header, not the tensors
-            data = handle.read(8)
-            if len(data) == 8:
-                data += handle.read(min(struct.unpack("<Q", data)[0], 100_000_000))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{description} '{path}' does not exist") from None
-    header = _parse_safetensors_header(data, path, description)
-    metadata = header.get("__metadata__") or {}
-    if not isinstance(metadata, dict):
-        raise CorruptFileError(f"{description} '{path}' is corrupt (bad metadata)", path)
-    return dict(metadata)

@@ -11,7 +11,7 @@ import sys
 
 import torch
 
-from grukit.io import load_tensors
+from grukit.tensor_files import load_tensors
 from support.cli import FAST, run, seasonal_csv
 
 # Runs the CLI in a child process that SIGKILLs itself in the middle of a training epoch: a

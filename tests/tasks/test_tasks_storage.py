@@ -11,6 +11,7 @@ import grukit
 from grukit.data import multi_seasonal_with_anomalies
 from grukit.io import CorruptFileError
 from grukit.tasks import AnomalyDetector, Forecaster, GRUConfig, load
+from grukit.tasks.storage import config_digest
 from support.series import fast_config, seasonal_frame
 
 
@@ -107,6 +108,7 @@ def test_weights_that_do_not_fit_the_config_are_refused(saved, tmp_path):
     path = _copy(saved, tmp_path)
     config = json.loads((path / "config.json").read_text())
     config["fitted"]["network"]["hidden_size"] = 9
+    config["config_sha256"] = config_digest(config)  # an edit that passes the config's own check
     (path / "config.json").write_text(json.dumps(config))
     with pytest.raises(CorruptFileError, match="do not fit the configuration"):
         load(path)

@@ -16,7 +16,8 @@ import pytest
 import torch
 
 import grukit.train.checkpoint as checkpoint_module
-from grukit.io import load_tensors, read_json
+from grukit.io import read_json
+from grukit.tensor_files import load_tensors
 from grukit.train import (
     Callback,
     CheckpointError,
@@ -352,3 +353,72 @@ def test_history_round_trip_with_non_finite_losses():
     assert decoded.rows()[1]["epoch"] == 2 and len(decoded) == 2
     with pytest.raises(ValueError, match=r"invalid History record: missing \['lr'\]"):
         History.from_dict({k: v for k, v in encoded.items() if k != "lr"})
+
+
+def _one_epoch_checkpoint(tmp_path):
+    train(make_model(), DATA, config=dataclasses.replace(CONFIG, epochs=1), checkpoint_dir=tmp_path)
+    return tmp_path / "checkpoint.json"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/etc/passwd", "../checkpoint.json", "epoch-00001/../../x", "epoch-00002/model.safetensors",
+     "model.safetensors", "epoch-00001/sub/model.safetensors", "epoch-00001/.."],
+)  # fmt: skip
+def test_manifest_paths_outside_the_checkpoint_folder_are_refused(tmp_path, path):
+    manifest_path = _one_epoch_checkpoint(tmp_path)
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"]["model"]["path"] = path
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match=r"checkpoint.json' lists its model file as .*; "
+                       r"expected 'epoch-00001/<file name>', a file inside"):  # fmt: skip
+        load_checkpoint(tmp_path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="FIFOs and devices are POSIX")
+def test_checkpoint_files_must_be_regular_files_and_are_not_opened_otherwise(tmp_path):
+    _one_epoch_checkpoint(tmp_path)
+    model_file = tmp_path / "epoch-00001" / "model.safetensors"
+    model_file.unlink()
+    model_file.symlink_to("/dev/zero")
+    with pytest.raises(CheckpointError, match=r"'.*model.safetensors' is a symbolic link, not a "
+                       "regular file; refusing to read it"):  # fmt: skip
+        load_checkpoint(tmp_path)
+    model_file.unlink()
+    os.mkfifo(model_file)
+
+    def blocked(*_):
+        raise AssertionError("opening the FIFO blocked")
+
+    previous = signal.signal(signal.SIGALRM, blocked)
+    signal.alarm(20)  # a blocked open fails the test instead of hanging the suite
+    try:
+        with pytest.raises(CheckpointError, match="is a FIFO, socket or device, not a regular"):
+            load_checkpoint(tmp_path)
+        (tmp_path / "checkpoint.json").unlink()
+        os.mkfifo(tmp_path / "checkpoint.json")
+        with pytest.raises(CheckpointError, match=r"checkpoint manifest '.*' is a FIFO, socket"):
+            load_checkpoint(tmp_path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_checkpoint_file_sizes_are_checked_before_reading(tmp_path, monkeypatch):
+    _one_epoch_checkpoint(tmp_path)
+    model_file = tmp_path / "epoch-00001" / "model.safetensors"
+    size = model_file.stat().st_size
+    with model_file.open("ab") as handle:
+        handle.write(b"\0" * 100)
+    read, real_read = [], checkpoint_module.read_exactly
+
+    def recording_read(handle, size, path, description):
+        read.append(path.name)
+        return real_read(handle, size, path, description)
+
+    monkeypatch.setattr(checkpoint_module, "read_exactly", recording_read)
+    expected = rf"\(expected {size} bytes, found {size + 100}\)"
+    with pytest.raises(CheckpointError, match=r"model.safetensors' is corrupt: its size or "
+                       r"SHA-256 does not match .*" + expected):  # fmt: skip
+        load_checkpoint(tmp_path)
+    assert read == ["checkpoint.json"]  # the manifest, not the model file

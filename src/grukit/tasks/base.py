@@ -342,10 +342,11 @@ class Task:
     def save(self, path: str | Path) -> Path:
         """Save the fitted model into directory `path` (created if needed); returns it.
 
-        Writes ``model.safetensors`` (weights), ``history.json`` and, last, ``config.json``
-        (parameters, learned state, the weights' SHA-256), each atomically, so a crash leaves
-        either the previous model or the new one readable (:mod:`grukit.tasks.storage`). No
-        pickle: :func:`grukit.load` reads it back without executing anything from the files.
+        Writes ``model.safetensors`` (weights), ``history.json`` and ``config.json`` (parameters,
+        learned state, each file's size and SHA-256, the config's own SHA-256). Replacing a model
+        is atomic as a whole: a crash leaves the previous model or the new one to load, never
+        neither (:mod:`grukit.tasks.storage`). No pickle: :func:`grukit.load` reads it back
+        without executing anything from the files.
         """
         self._check_fitted()
         return write_model(
@@ -361,8 +362,14 @@ class Task:
     def from_saved(cls: type[TaskT], saved: SavedModel, *, device: str = "cpu") -> TaskT:
         """The fitted task of a model directory read by :func:`grukit.tasks.storage.read_model`.
 
+        The network is first built on PyTorch's ``meta`` device (no memory) and its parameter
+        names, shapes and dtypes compared with the saved tensors'; only weights that fit are
+        given memory, so a config asking for a huge network allocates nothing.
+
         Raises ``grukit.io.CorruptFileError`` when the config or the weights do not make a model.
         """
+        import torch
+
         from grukit.io import CorruptFileError
         from grukit.train.history import History
 
@@ -371,21 +378,44 @@ class Task:
             state = dict(saved.config["fitted"])
             model._network_kwargs = dict(state.pop("network"))
             model._restore_learned_state(state)
-            network = model._network_type()(**model._network_kwargs)
+            with torch.device("meta"):
+                blueprint = model._network_type()(**model._network_kwargs)
             history = History.from_dict(saved.history)
         except (KeyError, TypeError, ValueError) as error:
             raise CorruptFileError(
                 f"'{saved.config_path}' is not a valid model config: {error}", saved.config_path
             ) from None
-        try:
-            network.load_state_dict(saved.tensors)
-        except RuntimeError as error:
-            first = str(error).strip().splitlines()
+        problems = _weight_mismatches(blueprint.state_dict(), saved.tensors)
+        if problems:
             raise CorruptFileError(
-                f"model weights '{saved.weights_path}' do not fit the configuration: "
-                f"{first[1].strip() if len(first) > 1 else first[0]}",
+                f"model weights '{saved.weights_path}' do not fit the configuration "
+                f"'{saved.config_path}': {problems}",
                 saved.weights_path,
-            ) from None
+            )
+        network = model._network_type()(**model._network_kwargs)
+        network.load_state_dict(saved.tensors)
         model.network_ = network.to(device).eval()
         model.history_ = history
         return model
+
+
+def _weight_mismatches(expected: Mapping[str, Any], saved: Mapping[str, Any]) -> str:
+    """What differs between the tensors a config implies and the saved ones ('' when nothing)."""
+
+    def describe(tensor: Any) -> str:
+        return f"{str(tensor.dtype).removeprefix('torch.')}{list(tensor.shape)}"
+
+    problems = [f"{name} is missing" for name in expected if name not in saved]
+    problems += [
+        f"{name} is not in the configured network" for name in saved if name not in expected
+    ]
+    problems += [
+        f"{name} is {describe(saved[name])} there, the configuration needs {describe(tensor)}"
+        for name, tensor in expected.items()
+        if name in saved and describe(saved[name]) != describe(tensor)
+    ]
+    if not problems:
+        return ""
+    counts = [sum(t.numel() for t in tensors.values()) for tensors in (expected, saved)]
+    listed = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+    return f"{listed} (the configuration implies {counts[0]} values, the file holds {counts[1]})"

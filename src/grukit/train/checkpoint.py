@@ -17,6 +17,11 @@ Layout of a checkpoint directory after epoch ``k`` (only the latest epoch is kep
 A crash at any point leaves ``checkpoint.json`` naming complete, verified files: the new epoch's
 files are all written (each atomically) before the manifest is replaced, and older epoch
 directories are deleted only after that.
+
+Reading follows only ``epoch-<epoch>/<plain file name>`` paths of the manifest (nothing absolute,
+no ``..``, no other folder, no link for the folder or the file), reads only regular files (a FIFO
+or device is refused unopened) and checks each file's size against the manifest before reading
+it, its SHA-256 after.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +41,14 @@ from torch import nn
 
 from grukit.io import (
     CorruptFileError,
-    _tensors_from_bytes,
-    _tensors_to_bytes,
     atomic_write_bytes,
-    read_json,
+    is_plain_file_name,
+    open_regular_file,
+    parse_json,
+    read_exactly,
     write_json,
 )
+from grukit.tensor_files import tensors_from_bytes, tensors_to_bytes
 from grukit.train.config import TrainConfig
 from grukit.train.history import History
 from grukit.train.state import decode_state, encode_state
@@ -56,6 +65,8 @@ __all__ = [
 ]
 
 MANIFEST_NAME = "checkpoint.json"
+#: The largest manifest read (its size is recorded nowhere else).
+MAX_MANIFEST_BYTES = 64 * 2**20
 FORMAT = "grukit-train-checkpoint"
 VERSION = 1
 # Fields that may change between a run and its resumption without changing the trajectory.
@@ -140,8 +151,8 @@ def save_checkpoint(
         return (json.dumps(obj, sort_keys=True, indent=1, allow_nan=False) + "\n").encode()
 
     contents = {
-        "model": ("model.safetensors", _tensors_to_bytes(model_state, {"epoch": str(epoch)})),
-        "state": ("state.safetensors", _tensors_to_bytes(tensors)),
+        "model": ("model.safetensors", tensors_to_bytes(model_state, {"epoch": str(epoch)})),
+        "state": ("state.safetensors", tensors_to_bytes(tensors)),
         "state_json": (
             "state.json",
             as_json({"optimizer": optimizer_tree, "scheduler": scheduler_tree, "rng": rng_values}),
@@ -150,7 +161,7 @@ def save_checkpoint(
         "config": ("config.json", as_json(config.to_dict())),
     }
     if best_state is not None:
-        best_bytes = _tensors_to_bytes(best_state, {"epoch": str(history.best_epoch)})
+        best_bytes = tensors_to_bytes(best_state, {"epoch": str(history.best_epoch)})
         contents["best"] = ("best.safetensors", best_bytes)
     files = {}
     for role, (filename, data) in contents.items():
@@ -181,20 +192,60 @@ def save_checkpoint(
     return manifest_path
 
 
-def _read_verified(root: Path, manifest: dict[str, Any], role: str) -> tuple[Path, bytes]:
+def _checkpoint_file(root: Path, manifest: dict[str, Any], role: str) -> tuple[Path, int, str]:
+    """(path, size, SHA-256) of the file of `role` the manifest lists, its name checked.
+
+    Only ``epoch-<epoch>/<plain file name>`` is accepted: a file of the manifest's own epoch
+    folder, never an absolute path, ``..`` or another folder.
+    """
     entry = manifest["files"][role]
-    path = root / entry["path"]
+    folder = f"epoch-{int(manifest['epoch']):05d}"
+    recorded = entry.get("path") if isinstance(entry, dict) else None
+    parts = recorded.split("/") if isinstance(recorded, str) else []
+    if len(parts) != 2 or parts[0] != folder or not is_plain_file_name(parts[1]):
+        raise CheckpointError(
+            f"'{root / MANIFEST_NAME}' lists its {role} file as {recorded!r}; expected "
+            f"'{folder}/<file name>', a file inside the checkpoint's folder"
+        )
+    size, digest = entry.get("bytes"), entry.get("sha256")
+    if type(size) is not int or size < 0 or not isinstance(digest, str):
+        raise CheckpointError(
+            f"'{root / MANIFEST_NAME}' has an invalid {role!r} record {entry!r}; expected a "
+            "path, its size in bytes and its SHA-256"
+        )
     try:
-        data = path.read_bytes()
+        is_folder = stat.S_ISDIR(os.lstat(root / folder).st_mode)  # a link to elsewhere is not
+    except FileNotFoundError:
+        is_folder = False
+    if not is_folder:
+        raise CheckpointError(
+            f"checkpoint folder '{root / folder}' listed in '{root / MANIFEST_NAME}' is missing "
+            "or not a directory"
+        )
+    return root / folder / parts[1], size, digest
+
+
+def _read_verified(root: Path, manifest: dict[str, Any], role: str) -> tuple[Path, bytes]:
+    """The bytes of a listed file: a regular file of the recorded size (checked before reading)
+    and SHA-256."""
+    path, expected, digest = _checkpoint_file(root, manifest, role)
+    mismatch = (
+        f"checkpoint file '{path}' is corrupt: its size or SHA-256 does not match "
+        f"'{root / MANIFEST_NAME}' (expected {expected} bytes, found {{}})"
+    )
+    try:
+        with open_regular_file(path, description="checkpoint file") as (handle, size):
+            if size != expected:
+                raise CheckpointError(mismatch.format(size))
+            data = read_exactly(handle, size, path, "checkpoint file")
     except FileNotFoundError:
         raise CheckpointError(
             f"checkpoint file '{path}' listed in '{root / MANIFEST_NAME}' is missing"
         ) from None
-    if len(data) != entry["bytes"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        raise CheckpointError(
-            f"checkpoint file '{path}' is corrupt: its size or SHA-256 does not match "
-            f"'{root / MANIFEST_NAME}' (expected {entry['bytes']} bytes, found {len(data)})"
-        )
+    except (CorruptFileError, IsADirectoryError) as error:
+        raise CheckpointError(str(error)) from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise CheckpointError(mismatch.format(len(data)))
     return path, data
 
 
@@ -212,7 +263,15 @@ def load_checkpoint(checkpoint_dir: str | Path) -> Checkpoint:
     root = Path(checkpoint_dir)
     manifest_path = root / MANIFEST_NAME
     try:
-        manifest = read_json(manifest_path, description="checkpoint manifest")
+        with open_regular_file(manifest_path, description="checkpoint manifest") as (handle, size):
+            if size > MAX_MANIFEST_BYTES:
+                raise CorruptFileError(
+                    f"checkpoint manifest '{manifest_path}' is {size} bytes; a manifest is at "
+                    f"most {MAX_MANIFEST_BYTES}",
+                    manifest_path,
+                )
+            data = read_exactly(handle, size, manifest_path, "checkpoint manifest")
+        manifest = parse_json(data, manifest_path, description="checkpoint manifest")
     except CorruptFileError as error:
         raise CheckpointError(str(error)) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -224,13 +283,13 @@ def load_checkpoint(checkpoint_dir: str | Path) -> Checkpoint:
         )
     try:
         path, data = _read_verified(root, manifest, "model")
-        model_state = _tensors_from_bytes(data, path, "checkpoint weights")
+        model_state = tensors_from_bytes(data, path, "checkpoint weights")
         best_state = None
         if "best" in manifest["files"]:
             path, data = _read_verified(root, manifest, "best")
-            best_state = _tensors_from_bytes(data, path, "checkpoint best weights")
+            best_state = tensors_from_bytes(data, path, "checkpoint best weights")
         path, data = _read_verified(root, manifest, "state")
-        tensors = _tensors_from_bytes(data, path, "checkpoint state")
+        tensors = tensors_from_bytes(data, path, "checkpoint state")
         trees = json.loads(_read_verified(root, manifest, "state_json")[1])
         history = History.from_dict(json.loads(_read_verified(root, manifest, "history")[1]))
         config = TrainConfig.from_dict(json.loads(_read_verified(root, manifest, "config")[1]))
