@@ -44,6 +44,7 @@ __all__ = [
     "read_exactly",
     "read_file_bytes",
     "read_json",
+    "read_regular_json",
     "write_json",
 ]
 
@@ -306,6 +307,20 @@ def read_json(path: PathLike, *, description: str = "JSON file") -> Any:
     """
     path = Path(path)
     return parse_json(read_file_bytes(path, description), path, description=description)
+
+
+def read_regular_json(path: PathLike, *, description: str, max_bytes: int) -> Any:
+    """JSON from `path`, read only as a regular file of at most `max_bytes` (links, FIFOs and
+    devices refused before reading: :func:`open_regular_file`); errors name `description`."""
+    path = Path(path)
+    with open_regular_file(path, description=description) as (handle, size):
+        if size > max_bytes:
+            raise CorruptFileError(
+                f"{description} '{path}' is {size} bytes; a {description} is at most {max_bytes}",
+                path,
+            )
+        data = read_exactly(handle, size, path, description)
+    return parse_json(data, path, description=description)
 
 
 def parse_json(data: bytes, path: PathLike, *, description: str = "JSON file") -> Any:

@@ -12,6 +12,7 @@ import signal
 import pytest
 import torch
 
+import grukit.io
 from grukit.cli.entry import main
 from grukit.io import CorruptFileError
 from grukit.tasks import Forecaster, load, storage
@@ -102,6 +103,7 @@ def test_a_file_of_another_size_than_recorded_is_refused_before_reading(saved, m
         return real_read(handle, size, path, description)
 
     monkeypatch.setattr(storage, "read_exactly", recording_read)
+    monkeypatch.setattr(grukit.io, "read_exactly", recording_read)  # config.json's reader
     with pytest.raises(CorruptFileError, match=rf"model weights '.*' are corrupt or do not belong "
                        rf"to '.*config.json' \({size + 1000} bytes, {size} recorded"):  # fmt: skip
         load(saved)

@@ -15,6 +15,7 @@ import time
 import pytest
 import torch
 
+import grukit.io
 import grukit.train.checkpoint as checkpoint_module
 from grukit.io import read_json
 from grukit.tensor_files import load_tensors
@@ -417,6 +418,7 @@ def test_checkpoint_file_sizes_are_checked_before_reading(tmp_path, monkeypatch)
         return real_read(handle, size, path, description)
 
     monkeypatch.setattr(checkpoint_module, "read_exactly", recording_read)
+    monkeypatch.setattr(grukit.io, "read_exactly", recording_read)  # the manifest's reader
     expected = rf"\(expected {size} bytes, found {size + 100}\)"
     with pytest.raises(CheckpointError, match=r"model.safetensors' is corrupt: its size or "
                        r"SHA-256 does not match .*" + expected):  # fmt: skip

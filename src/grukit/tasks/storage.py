@@ -52,6 +52,7 @@ from grukit.io import (
     open_regular_file,
     parse_json,
     read_exactly,
+    read_regular_json,
 )
 from grukit.tensor_files import tensors_from_bytes, tensors_to_bytes
 
@@ -249,15 +250,7 @@ def _check_header(config: Any, config_path: Path, tasks: Collection[str]) -> Non
 
 
 def _read_config(config_path: Path, tasks: Collection[str]) -> dict[str, Any]:
-    with open_regular_file(config_path, description="model config") as (handle, size):
-        if size > MAX_CONFIG_BYTES:
-            raise CorruptFileError(
-                f"model config '{config_path}' is {size} bytes; a grukit model config is at "
-                f"most {MAX_CONFIG_BYTES}",
-                config_path,
-            )
-        data = read_exactly(handle, size, config_path, "model config")
-    config = parse_json(data, config_path, description="model config")
+    config = read_regular_json(config_path, description="model config", max_bytes=MAX_CONFIG_BYTES)
     _check_header(config, config_path, tasks)
     return config
 

@@ -44,8 +44,8 @@ from grukit.io import (
     atomic_write_bytes,
     is_plain_file_name,
     open_regular_file,
-    parse_json,
     read_exactly,
+    read_regular_json,
     write_json,
 )
 from grukit.tensor_files import tensors_from_bytes, tensors_to_bytes
@@ -263,15 +263,9 @@ def load_checkpoint(checkpoint_dir: str | Path) -> Checkpoint:
     root = Path(checkpoint_dir)
     manifest_path = root / MANIFEST_NAME
     try:
-        with open_regular_file(manifest_path, description="checkpoint manifest") as (handle, size):
-            if size > MAX_MANIFEST_BYTES:
-                raise CorruptFileError(
-                    f"checkpoint manifest '{manifest_path}' is {size} bytes; a manifest is at "
-                    f"most {MAX_MANIFEST_BYTES}",
-                    manifest_path,
-                )
-            data = read_exactly(handle, size, manifest_path, "checkpoint manifest")
-        manifest = parse_json(data, manifest_path, description="checkpoint manifest")
+        manifest = read_regular_json(
+            manifest_path, description="checkpoint manifest", max_bytes=MAX_MANIFEST_BYTES
+        )
     except CorruptFileError as error:
         raise CheckpointError(str(error)) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
