@@ -98,7 +98,8 @@ def load_vectors(
     vocab : Vocabulary
         Row ``i`` of the result is the vector of ``vocab.tokens[i]``.
     dim : int, optional
-        The expected vector size; by default the header's, or that of the first line.
+        The expected vector size; by default the header's, or that of the first line (whose
+        word must then have no spaces).
 
     Returns
     -------
@@ -150,7 +151,8 @@ def load_vectors(
                     declared, size = header
                     dim = _check_dim(dim, size, f"{where} (the header)")
                     continue
-                dim = _check_dim(dim, len(text.split()) - 1, where)
+                if dim is None:  # else the line is checked against `dim` as any other
+                    dim = _check_dim(None, len(text.split()) - 1, where)
                 matrix = np.zeros((len(vocab), dim), dtype=np.float32)
             word, values = _fast_split(text, dim, where)  # type: ignore[arg-type]
             vectors += 1
