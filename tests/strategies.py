@@ -79,3 +79,17 @@ def labelled_scores() -> st.SearchStrategy[list[tuple[int, int]]]:
     """2-40 pairs ``(label 0 or 1, score 0..6)`` with both labels present and many ties."""
     pairs = st.lists(st.tuples(st.integers(0, 1), st.integers(0, 6)), min_size=2, max_size=40)
     return pairs.filter(lambda pairs: len({label for label, _ in pairs}) == 2)
+
+
+#: a token: 1-6 letters, digits or punctuation, never whitespace (what a tokeniser produces)
+text_tokens = st.text(alphabet=st.characters(categories=["L", "N", "P"]), min_size=1, max_size=6)
+
+
+@st.composite
+def vocabulary_cases(draw) -> tuple[list[list[str]], list[str]]:
+    """``(token_lists, specials)``: 1-5 rows of 0-8 tokens drawn from a small pool, and 0-2 extra
+    special tokens (``<bos>``, ``<eos>``)."""
+    pool = draw(st.lists(text_tokens, min_size=1, max_size=10, unique=True))
+    rows = draw(st.lists(st.lists(st.sampled_from(pool), max_size=8), min_size=1, max_size=5))
+    specials = draw(st.sampled_from([[], ["<bos>"], ["<bos>", "<eos>"]]))
+    return rows, specials

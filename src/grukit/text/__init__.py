@@ -1,0 +1,40 @@
+"""The text layer shared by grukit's text workflows (classification, tagging, generation,
+translation): tokenisation, vocabularies, padded batches, pre-trained vectors and dataset readers.
+
+NumPy and pandas only (no PyTorch, no new dependency). A typical classification pipeline::
+
+    train = read_imdb("aclImdb_v1.tar.gz", split="train")        # text, label, file
+    tokenizer = Tokenizer(level="word", lower=True, strip_html=True)
+    tokens = tokenizer.tokenize_all(train["text"])
+    vocab = Vocabulary.build(tokens, min_count=2, max_size=20_000)
+    ids, lengths = encode_batch(tokens, vocab, max_length=400, truncate="pre")
+    vectors, found = load_vectors("glove.6B.100d.txt.gz", vocab)  # optional
+
+Subword tokenisers (Hugging Face ``tokenizers``, SentencePiece) are not offered yet: they would
+be a new dependency; a later option can wrap them behind the same ``Tokenizer`` face.
+
+Bad input data raises :class:`grukit.data.GrukitDataError` (a ``ValueError``) with a one-line
+message naming the argument, row, file or line.
+"""
+
+from grukit._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "BOS": "grukit.text.vocabulary",
+        "EOS": "grukit.text.vocabulary",
+        "PAD": "grukit.text.vocabulary",
+        "TAG_PATTERN": "grukit.text.tokens",
+        "Tokenizer": "grukit.text.tokens",
+        "UNK": "grukit.text.vocabulary",
+        "Vocabulary": "grukit.text.vocabulary",
+        "WORD_PATTERN": "grukit.text.tokens",
+        "clean_text": "grukit.text.tokens",
+        "encode_batch": "grukit.text.batches",
+        "load_vectors": "grukit.text.vectors",
+        "read_imdb": "grukit.text.imdb",
+        "tokenize_chars": "grukit.text.tokens",
+        "tokenize_words": "grukit.text.tokens",
+    },
+)
