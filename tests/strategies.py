@@ -79,3 +79,20 @@ def labelled_scores() -> st.SearchStrategy[list[tuple[int, int]]]:
     """2-40 pairs ``(label 0 or 1, score 0..6)`` with both labels present and many ties."""
     pairs = st.lists(st.tuples(st.integers(0, 1), st.integers(0, 6)), min_size=2, max_size=40)
     return pairs.filter(lambda pairs: len({label for label, _ in pairs}) == 2)
+
+
+@st.composite
+def irregular_observations(draw) -> dict:
+    """Long-format measurements of 1-3 records over 1-3 variables: times on a 15-minute lattice
+    in [0, horizon], several sharing a time allowed, with the grid step and horizon."""
+    step = draw(st.sampled_from([0.25, 0.5, 1.0, 2.0]))
+    horizon = step * draw(st.integers(1, 8))
+    quarters = int(round(horizon * 4))
+    row = st.tuples(
+        st.integers(0, 2),
+        st.integers(0, quarters),
+        st.sampled_from(["a", "b", "c"]),
+        st.floats(-100, 100, allow_nan=False, width=32),
+    )
+    rows = draw(st.lists(row, max_size=30))
+    return {"rows": rows, "step": step, "horizon": horizon}

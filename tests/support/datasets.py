@@ -15,3 +15,4 @@ SHARED_DATA = Path(
 PM25 = SHARED_DATA / "beijing_pm25" / "PRSA_data_2010.1.1-2014.12.31.csv"
 ETTH1 = SHARED_DATA / "ett_small" / "ETTh1.csv"
 ETTH2 = SHARED_DATA / "ett_small" / "ETTh2.csv"
+PHYSIONET2012 = SHARED_DATA / "physionet2012"
