@@ -93,3 +93,20 @@ def vocabulary_cases(draw) -> tuple[list[list[str]], list[str]]:
     rows = draw(st.lists(st.lists(st.sampled_from(pool), max_size=8), min_size=1, max_size=5))
     specials = draw(st.sampled_from([[], ["<bos>"], ["<bos>", "<eos>"]]))
     return rows, specials
+
+
+@st.composite
+def irregular_observations(draw) -> dict:
+    """Long-format measurements of 1-3 records over 1-3 variables: times on a 15-minute lattice
+    in [0, horizon], several sharing a time allowed, with the grid step and horizon."""
+    step = draw(st.sampled_from([0.25, 0.5, 1.0, 2.0]))
+    horizon = step * draw(st.integers(1, 8))
+    quarters = int(round(horizon * 4))
+    row = st.tuples(
+        st.integers(0, 2),
+        st.integers(0, quarters),
+        st.sampled_from(["a", "b", "c"]),
+        st.floats(-100, 100, allow_nan=False, width=32),
+    )
+    rows = draw(st.lists(row, max_size=30))
+    return {"rows": rows, "step": step, "horizon": horizon}

@@ -9,6 +9,13 @@ A typical forecasting pipeline::
     windows = make_windows(scaler.transform(train), lookback, horizon,
                            targets=["pm2.5"], covariates=["TEMP"], time_column="time")
 
+Sequence classification of ICU stays (irregular series)::
+
+    stays = load_physionet2012("set-a.tar.gz", "Outcomes-a.txt")   # long format + static
+    grid = to_grid(stays.observations, records=stays.records)      # values, mask, delta
+    filler = GridFiller("forward").fit(grid.values[train_rows])    # training records only
+    table = summary_features(stays.observations, stays.static)     # a baseline's inputs
+
 Every bad input raises :class:`GrukitDataError` (a ``ValueError``) with a one-line message.
 """
 
@@ -20,9 +27,14 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "ANOMALY_KINDS": "grukit.data.synthetic",
         "BEIJING_PM25_CATEGORIES": "grukit.data.datasets",
         "FILL_POLICIES": "grukit.data.missing",
+        "Grid": "grukit.data.irregular",
+        "GridFiller": "grukit.data.irregular",
         "GrukitDataError": "grukit.data._errors",
+        "ICUStays": "grukit.data.physionet",
         "IdentityScaler": "grukit.data.scaling",
         "MinMaxScaler": "grukit.data.scaling",
+        "PHYSIONET2012_STATIC": "grukit.data.physionet",
+        "PHYSIONET2012_VARIABLES": "grukit.data.physionet",
         "Scaler": "grukit.data.scaling",
         "Split": "grukit.data.splits",
         "StandardScaler": "grukit.data.scaling",
@@ -31,17 +43,21 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "detect_period": "grukit.data.seasonality",
         "encode_categoricals": "grukit.data.tables",
         "fill_missing": "grukit.data.missing",
-        "require_finite": "grukit.data.missing",
+        "forward_fill": "grukit.data.irregular",
+        "gru_d_delta": "grukit.data.irregular",
         "inspect_table": "grukit.data.tables",
         "last_windows": "grukit.data.windows",
         "load_beijing_pm25": "grukit.data.datasets",
         "load_ett": "grukit.data.datasets",
+        "load_physionet2012": "grukit.data.physionet",
         "make_scaler": "grukit.data.scaling",
         "make_sequences": "grukit.data.windows",
         "make_windows": "grukit.data.windows",
         "multi_seasonal_with_anomalies": "grukit.data.synthetic",
+        "read_physionet2012_outcomes": "grukit.data.physionet",
         "read_table": "grukit.data.tables",
         "require_columns": "grukit.data.tables",
+        "require_finite": "grukit.data.missing",
         "require_numeric": "grukit.data.tables",
         "scaler_from_dict": "grukit.data.scaling",
         "scores_to_timesteps": "grukit.data.windows",
@@ -50,6 +66,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "sine_wave": "grukit.data.synthetic",
         "split_by_date": "grukit.data.splits",
         "split_by_fraction": "grukit.data.splits",
+        "summary_features": "grukit.data.irregular",
         "time_step": "grukit.data.seasonality",
+        "to_grid": "grukit.data.irregular",
     },
 )
