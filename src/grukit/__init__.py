@@ -22,6 +22,7 @@ __getattr__, __dir__, _names = lazy_exports(
         "GRUCell": "grukit.nn",
         "GRUConfig": "grukit.tasks",
         "GRUStreamer": "grukit.nn",
+        "SequenceClassifier": "grukit.tasks",
         "TrainConfig": "grukit.train",
         "load": "grukit.tasks",
     },
@@ -33,6 +34,7 @@ __getattr__, __dir__, _names = lazy_exports(
         "reference": "grukit.reference",
         "report": "grukit.report",
         "runtime": "grukit.runtime",
+        "text": "grukit.text",
         "train": "grukit.train",
     },
 )

@@ -241,6 +241,8 @@ DETECT = TrainCommand(
     evaluate_training_data=True,
     predict=lambda model, data, rolling: model.detect(data),
 )
+#: the classifier's task name: its runs are ``grukit.cli.classify``'s
+CLASSIFIER = "sequence_classifier"
 #: task name -> its command, for the commands that open a run
 _BY_TASK = {command.task: command for command in (FORECAST, DETECT)}
 
@@ -286,13 +288,21 @@ def run_train_detect(given: dict[str, Any], *, declared: Callable | None = None)
     return run_train(DETECT, given, declared=declared)
 
 
-def run_predict(run: Path, data: Path, *, output: Path | None, rolling: bool) -> Path:
-    """``grukit predict``: forecasts (or flags) written as CSV; returns the CSV's path."""
+def run_predict(
+    run: Path, data: Path, *, output: Path | None, rolling: bool, outcomes: Path | None = None
+) -> Path:
+    """``grukit predict``: forecasts, flags or classes written as CSV; returns the CSV's path."""
     from grukit.tasks.runs import locked_run, open_run
 
     with locked_run(run, create=False):
         model, _ = open_run(run)
-        result = _BY_TASK[model.task].predict(model, data, rolling)
+        if model.task == CLASSIFIER:
+            from grukit.cli.classify import predict_classifier
+            from grukit.tasks.classifier_runs import data_argument
+
+            result = predict_classifier(model, data_argument(data, outcomes))
+        else:
+            result = _BY_TASK[model.task].predict(model, data, rolling)
         path = write_csv(result, run / "predictions.csv" if output is None else Path(output))
     _echo(result.head(12).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if len(result) > 12:
@@ -301,12 +311,19 @@ def run_predict(run: Path, data: Path, *, output: Path | None, rolling: bool) ->
     return path
 
 
-def run_evaluate(run: Path, data: Path, *, all_rows: bool) -> Any:
+def run_evaluate(run: Path, data: Path, *, all_rows: bool, outcomes: Path | None = None) -> Any:
     """``grukit evaluate``: on the run's test part of `data` (all of it with --all)."""
     from grukit.tasks.runs import evaluation_part, locked_run, open_run
 
     with locked_run(run, create=False):
         model, record = open_run(run)
+        if model.task == CLASSIFIER:
+            from grukit.cli.classify import evaluate_classifier
+            from grukit.tasks.classifier_runs import data_argument, evaluation_samples
+
+            given = data_argument(data, outcomes)
+            samples, source = evaluation_samples(model, record, given, all_rows=all_rows)
+            return evaluate_classifier(model, samples, run, source)
         frame, split = evaluation_part(model, record, data, all_rows=all_rows)
         source = f"the test part of {data}" if split is not None else f"all of {data}"
         return _BY_TASK[model.task].evaluate(model, frame, split, run, source)

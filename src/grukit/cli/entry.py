@@ -15,6 +15,8 @@ from typing import Annotated
 
 import typer
 
+from grukit.cli.classify_entry import train_classify
+
 app = typer.Typer(
     name="grukit",
     help=(
@@ -28,7 +30,8 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: rich markup would eat "[train]" and print flags as <bool>
 )
 train_app = typer.Typer(
-    help="Train a forecaster or an anomaly detector and save it in a run directory (--out).",
+    help="Train a forecaster, an anomaly detector or a classifier and save it in a run "
+    "directory (--out).",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -224,10 +227,17 @@ def train_detect(
     run_train_detect(options, declared=train_detect)
 
 
+train_app.command("classify")(train_classify)
+
+Outcomes = Annotated[
+    Path | None, typer.Option(help="Classifier: the PhysioNet outcomes file of DATA's records.")
+]
+
+
 @app.command()
 def predict(
     run: Annotated[Path, typer.Argument(help="Run directory (from grukit train).")],
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file.")],
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file (or texts, records).")],
     output: Annotated[
         Path | None, typer.Option(help="CSV to write (default RUN/predictions.csv).")
     ] = None,
@@ -235,11 +245,12 @@ def predict(
         bool,
         typer.Option("--rolling", help="Forecaster: forecast every window of DATA, not its end."),
     ] = False,
+    outcomes: Outcomes = None,
 ) -> None:
-    """Forecast the steps after DATA (or flag anomalies in it) with a trained run."""
+    """Forecast the steps after DATA, flag anomalies in it, or classify it, with a trained run."""
     from grukit.cli.commands import run_predict
 
-    run_predict(run, data, output=output, rolling=rolling)
+    run_predict(run, data, output=output, rolling=rolling, outcomes=outcomes)
 
 
 @app.command()
@@ -250,11 +261,12 @@ def evaluate(
         bool,
         typer.Option("--all", help="Evaluate on all of DATA, not only the run's test part."),
     ] = False,
+    outcomes: Outcomes = None,
 ) -> None:
     """Model vs baselines (or detection scores) on DATA's test part; writes RUN/metrics.json."""
     from grukit.cli.commands import run_evaluate
 
-    run_evaluate(run, data, all_rows=all_rows)
+    run_evaluate(run, data, all_rows=all_rows, outcomes=outcomes)
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""Time-series workflows: forecasting and anomaly detection with GRUs (scikit-learn style).
+"""The workflows: forecasting, anomaly detection and sequence classification with GRUs
+(scikit-learn style).
 
 >>> from grukit.tasks import Forecaster, load
 >>> model = Forecaster(24, 6, targets="pm2.5", covariates=["TEMP", "cbwd"], fill="ffill")
@@ -17,6 +18,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "AnomalyDetector": "grukit.tasks.detector",
         "Forecaster": "grukit.tasks.forecaster",
         "GRUConfig": "grukit.tasks.config",
+        "SequenceClassifier": "grukit.tasks.classifier",
         "evaluation_table": "grukit.tasks.evaluation",
         "load": "grukit.tasks.registry",
         "load_frame": "grukit.tasks.tables",

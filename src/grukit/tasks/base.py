@@ -207,6 +207,17 @@ class Task:
         """The network's keyword arguments, JSON-safe (saved as ``fitted["network"]``)."""
         raise NotImplementedError
 
+    def _initialise_network(self, network: Any) -> None:
+        """Set initial weights the seed does not give (e.g. pre-trained vectors); nothing by
+        default."""
+
+    def _before_training(self, train_pair: tuple[np.ndarray, np.ndarray]) -> None:
+        """See the training arrays just before training (e.g. for class weights)."""
+
+    def _loss(self) -> Any:
+        """The loss :func:`grukit.train.train` minimises (a name or a callable); "mse"."""
+        return "mse"
+
     def _gru_shapes(self, steps: int) -> list[GRUShape]:
         """The GRUs of the network, for the memory estimate; by default one GRU read from the
         network options ``input_size``, ``hidden_size``, ``num_layers``, ``bidirectional``."""
@@ -297,14 +308,17 @@ class Task:
 
         torch.manual_seed(self.train_config.seed)  # the initial weights depend on the seed only
         network = self._network_type()(**self._network_kwargs)
-        inputs, targets = (np.asarray(a, dtype=np.float32) for a in train_pair)
+        self._initialise_network(network)
+        inputs, targets = (_training_array(a) for a in train_pair)
         validation = None
         if validation_pair is not None:
-            validation = tuple(np.asarray(a, dtype=np.float32) for a in validation_pair)
+            validation = tuple(_training_array(a) for a in validation_pair)
+        self._before_training((inputs, targets))
         self.history_ = train(
             network,
             (inputs, targets),
             validation=validation,
+            loss=self._loss(),
             config=self.train_config,
             checkpoint_dir=checkpoint_dir,
             resume=resume,
@@ -327,7 +341,7 @@ class Task:
         with compute_threads(work), torch.inference_mode():
             for start in range(0, len(inputs), batch_size):
                 batch = torch.as_tensor(
-                    np.asarray(inputs[start : start + batch_size], dtype=np.float32), device=device
+                    _training_array(inputs[start : start + batch_size]), device=device
                 )
                 outputs.append(network(batch).cpu().numpy().astype(np.float64))
         if not outputs:
@@ -397,6 +411,15 @@ class Task:
         model.network_ = network.to(device).eval()
         model.history_ = history
         return model
+
+
+def _training_array(values: Any) -> np.ndarray:
+    """Floating arrays as float32 (the network's dtype); integer ones (token ids, class
+    indices) as int64."""
+    array = np.asarray(values)
+    if np.issubdtype(array.dtype, np.integer):
+        return array.astype(np.int64, copy=False)
+    return array.astype(np.float32, copy=False)
 
 
 def _weight_mismatches(expected: Mapping[str, Any], saved: Mapping[str, Any]) -> str:

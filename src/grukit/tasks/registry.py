@@ -18,6 +18,7 @@ __all__ = ["TASKS", "load", "task_class"]
 TASKS: dict[str, tuple[str, str]] = {
     "forecaster": ("grukit.tasks.forecaster", "Forecaster"),
     "anomaly_detector": ("grukit.tasks.detector", "AnomalyDetector"),
+    "sequence_classifier": ("grukit.tasks.classifier", "SequenceClassifier"),
 }
 
 

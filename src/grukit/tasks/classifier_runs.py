@@ -1,0 +1,105 @@
+"""Classification runs: the training and test parts of ``grukit train classify``, found again by
+``grukit evaluate``.
+
+The test part is, in this order: the data given with ``test`` (e.g. PhysioNet's set-c), the
+IMDB layout's own ``test`` split, or a stratified random ``test_fraction`` of the samples (0.2 by
+default; 0 for none, drawn with the run's seed). The run directory is :mod:`grukit.tasks.runs`'s:
+``run.json``, checkpoints, the model, one writer at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grukit.tasks.classifier_data import _is_imdb, split_samples
+from grukit.tasks.runs import CHECKPOINTS, DEFAULT_TEST_FRACTION, locked_run, start_run
+
+__all__ = ["ClassificationRun", "data_argument", "test_part"]
+
+
+def data_argument(path: Any, outcomes: Any) -> Any:
+    """What :meth:`SequenceClassifier.read` takes for a path and an optional outcomes file."""
+    return path if outcomes is None else (str(path), str(outcomes))
+
+
+def _test_fraction(options: Mapping[str, Any]) -> float:
+    value = options.get("test_fraction")
+    fraction = DEFAULT_TEST_FRACTION if value is None else float(value)
+    if not 0 <= fraction < 1:
+        raise ValueError(f"--test-fraction must be in [0, 1), got {fraction}")
+    return fraction
+
+
+def test_part(model: Any, data: Any, options: Mapping[str, Any], seed: int) -> tuple[Any, Any]:
+    """(training samples, test samples or None) of `data` under the run's `options`."""
+    samples = model.read(data, split="train")
+    if options.get("test") is not None:
+        test = model.read(data_argument(options["test"], options.get("test_outcomes")))
+        return samples, test
+    if isinstance(data, str | Path) and model.input == "text" and _is_imdb(Path(data)):
+        return samples, model.read(data, split="test")
+    fraction = _test_fraction(options)
+    if fraction == 0:
+        return samples, None
+    return split_samples(samples, fraction, seed)
+
+
+def _validation_fraction(options: Mapping[str, Any]) -> float | None:
+    value = options.get("validation_fraction")
+    return None if value is None or float(value) == 0 else float(value)
+
+
+@dataclass
+class ClassificationRun:
+    """A started classification run: its parts and where it is written."""
+
+    out: Path
+    options: dict[str, Any]
+    train: Any
+    test: Any
+
+    @classmethod
+    @contextlib.contextmanager
+    def start(cls, model: Any, data: Any, options: Mapping[str, Any], *,
+              command: str) -> Iterator[ClassificationRun]:  # fmt: skip
+        """Read and split `data` (nothing is written when it is refused), then start the run in
+        ``options["out"]`` and hold its lock until the block ends."""
+        train, test = test_part(model, data, options, model.train_config.seed)
+        out = Path(options["out"])
+        with locked_run(out, create=True):
+            record = {**options, "data": str(data if not isinstance(data, tuple) else data[0])}
+            start_run(out, command, record, resume=bool(options.get("resume")))
+            yield cls(out, dict(options), train, test)
+
+    def fit(self, model: Any) -> Any:
+        """Fit on the training part (checkpoints in the run, resumed if asked), save; returns it."""
+        model.fit(
+            self.train,
+            validation=_validation_fraction(self.options),
+            resume=bool(self.options.get("resume")),
+            checkpoint_dir=self.out / CHECKPOINTS,
+        )
+        model.save(self.out)
+        return model
+
+
+def evaluation_samples(model: Any, record: Mapping[str, Any] | None, data: Any,
+                       *, all_rows: bool) -> tuple[Any, str]:  # fmt: skip
+    """(the samples `grukit evaluate` scores, their description): the run's test part of
+    `data` when `data` is the run's training data, else all of `data` (or with `all_rows`)."""
+    options = dict(record["options"]) if record is not None else {}
+    path = data[0] if isinstance(data, tuple) else data
+    same = record is not None and str(path) == str(options.get("data"))
+    if all_rows or not same:
+        split = "test" if model.input == "text" and _is_imdb(Path(path)) else "train"
+        return model.read(data, split=split), f"all of {path}"
+    options.pop("test", None)  # the data given is the training data: find its test part
+    seed = model.train_config.seed
+    _, test = test_part(model, data, options, seed)
+    if test is None:
+        return model.read(data, split="train"), f"all of {path} (the run held no test part)"
+    return test, f"the test part of {path}"

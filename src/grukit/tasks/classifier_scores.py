@@ -1,0 +1,160 @@
+"""The decision threshold, the baselines and the evaluation of a :class:`SequenceClassifier`.
+
+Baselines, fitted on the classifier's training part in the same ``fit`` and saved with it (as
+JSON: arrays as lists, no pickle): ``tfidf_logistic`` (text; TF-IDF + logistic regression),
+``summary_logistic`` (series; logistic regression on each variable's last, mean, min, max and
+count plus the static descriptors) and ``majority`` (the most frequent class).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "BASELINE_CLASSES",
+    "evaluate_models",
+    "fit_baselines",
+    "pick_threshold",
+    "prefix_auc",
+]
+
+#: baseline name -> class name in :mod:`grukit.baselines`
+BASELINE_CLASSES = {
+    "tfidf_logistic": "TfidfLogisticBaseline",
+    "summary_logistic": "SummaryLogisticBaseline",
+    "majority": "MajorityBaseline",
+}
+
+
+def pick_threshold(y_true: np.ndarray, p_positive: np.ndarray, rule: Any) -> float:
+    """The threshold of `rule` (a probability is kept as it is) on these predictions."""
+    if isinstance(rule, float):
+        return rule
+    from grukit.metrics import choose_threshold
+
+    if len(set(np.asarray(y_true).tolist())) < 2:
+        return 0.5  # a rule needs both classes; the validation part has one
+    return float(
+        choose_threshold(y_true, p_positive, tuple(rule) if isinstance(rule, list) else rule)
+    )
+
+
+def _encode_state(state: tuple[dict[str, Any], dict[str, np.ndarray]]) -> dict[str, Any]:
+    config, arrays = state
+    return {
+        "config": config,
+        "arrays": {
+            name: {"dtype": str(a.dtype), "shape": list(a.shape), "data": a.ravel().tolist()}
+            for name, a in arrays.items()
+        },
+    }
+
+
+def _decode_state(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    arrays = {
+        name: np.asarray(item["data"], dtype=np.dtype(item["dtype"])).reshape(item["shape"])
+        for name, item in record["arrays"].items()
+    }
+    return record["config"], arrays
+
+
+def _baseline(name: str, record: dict[str, Any]) -> Any:
+    import grukit.baselines as baselines
+
+    cls = getattr(baselines, BASELINE_CLASSES[name])
+    return cls.from_state(*_decode_state(record))
+
+
+def baseline_inputs(model: Any, samples: Any) -> Any:
+    """What the baselines read: the texts, or the summary-feature table of the series."""
+    if model.input == "text":
+        return samples.texts
+    from grukit.data import summary_features
+
+    observations = samples.observations
+    variable = observations["variable"].astype(object).astype(str)
+    observations = observations.assign(variable=variable)
+    static = samples.static[model._series.static_columns]
+    return summary_features(observations, static, variables=model._series.variables)
+
+
+def fit_baselines(model: Any, samples: Any) -> dict[str, Any]:
+    """Fit the baselines of `model`'s input kind on the training `samples`; their saved form."""
+    import grukit.baselines as baselines
+
+    targets = model._targets(samples)
+    fitted = {}
+    if model.input == "text":
+        text = baselines.TfidfLogisticBaseline().fit(baseline_inputs(model, samples), targets)
+        fitted["tfidf_logistic"] = _encode_state(text.to_state())
+    else:
+        summary = baselines.SummaryLogisticBaseline().fit(baseline_inputs(model, samples), targets)
+        fitted["summary_logistic"] = _encode_state(summary.to_state())
+    fitted["majority"] = _encode_state(baselines.MajorityBaseline().fit(targets).to_state())
+    return fitted
+
+
+def model_probabilities(model: Any, samples: Any) -> dict[str, np.ndarray]:
+    """(N, C) probabilities of the network (``"gru"``) and of each saved baseline."""
+    proba = {"gru": model.predict_proba_samples(samples)}
+    inputs = None
+    for name, record in model.baselines_.items():
+        baseline = _baseline(name, record)
+        if name == "majority":
+            proba[name] = baseline.predict_proba(len(samples))
+            continue
+        if inputs is None:
+            inputs = baseline_inputs(model, samples)
+        proba[name] = baseline.predict_proba(inputs)
+    return proba
+
+
+def evaluate_models(model: Any, samples: Any) -> dict[str, Any]:
+    """Metrics of the network and the baselines on labelled `samples`.
+
+    Returns ``{"n", "classes", "threshold", "models": {name: metrics}, "probabilities": {name:
+    (N, C)}, "targets": (N,)}``. Binary decisions: the network at its chosen threshold, a
+    baseline at 0.5 (or at the threshold the user fixed), which ROC-AUC and AUPRC do not need.
+    """
+    from grukit.metrics import classification_metrics
+
+    targets = model._targets(samples)
+    proba = model_probabilities(model, samples)
+    classes = [str(c) for c in model.classes_]
+    metrics = {}
+    for name, p in proba.items():
+        given = p[:, 1] if p.shape[1] == 2 else p
+        threshold = None
+        if p.shape[1] == 2:  # a baseline decides at 0.5, or at the threshold the user fixed
+            fixed = model.threshold if isinstance(model.threshold, float) else 0.5
+            threshold = model.threshold_ if name == "gru" else fixed
+        metrics[name] = classification_metrics(targets, given, threshold=threshold, classes=classes)
+    return {
+        "n": len(samples),
+        "classes": classes,
+        "threshold": model.threshold_,
+        "models": metrics,
+        "probabilities": proba,
+        "targets": targets,
+    }
+
+
+def prefix_auc(model: Any, samples: Any, hours: Any) -> dict[str, float | None]:
+    """ROC-AUC of the risk after each of `hours` (series, binary): the classifier run on each
+    record's observations up to that hour, which is what its stream gives at that time
+    (:mod:`grukit.tasks.classifier_stream`, tested equal). None where one class is missing."""
+    from dataclasses import replace
+
+    from sklearn.metrics import roc_auc_score
+
+    targets = model._targets(samples)
+    result: dict[str, float | None] = {}
+    for hour in hours:
+        observations = samples.observations
+        prefix = replace(samples, observations=observations[observations["hours"] <= hour])
+        proba = model.predict_proba_samples(prefix)[:, 1]
+        both = len(set(targets.tolist())) == 2
+        result[f"{float(hour):g}"] = float(roc_auc_score(targets, proba)) if both else None
+    return result

@@ -1,0 +1,106 @@
+"""A classifier's stream gives, after each token or observation, the whole prefix's probability."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grukit import SequenceClassifier
+from grukit.train import TrainConfig
+from support.classification import sentiment_texts, vital_signs
+
+POOLINGS = ["last", "mean", "max", "attention"]
+
+
+@pytest.fixture(scope="module", params=POOLINGS)
+def text_model(request):
+    clf = SequenceClassifier(
+        hidden_size=8,
+        embedding_dim=8,
+        min_count=1,
+        baselines=False,
+        pooling=request.param,
+        num_layers=2 if request.param == "max" else 1,
+        train_config=TrainConfig(epochs=2),
+        verbose=False,
+    )
+    return clf.fit(sentiment_texts(64))
+
+
+def test_text_stream_equals_the_prefix(text_model):
+    tokens = text_model._text.tokenizer()("the film was good and the plot awful indeed")
+    stream = text_model.stream()
+    assert 0 < stream.probabilities[1] < 1  # the empty prefix: the head of zeros
+    for count in range(1, len(tokens) + 1):
+        risk = stream.add([tokens[count - 1]])
+        whole = text_model.predict_proba([" ".join(tokens[:count])])[0, 1]
+        assert risk == pytest.approx(whole, abs=1e-6)
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        ("last", False, "last"),
+        ("attention", False, "mean"),
+        ("mean", True, "last"),
+        ("max", False, "last"),
+    ],
+)
+def series_model(request):
+    pooling, decay, aggregate = request.param
+    clf = SequenceClassifier(
+        input="series",
+        hidden_size=8,
+        baselines=False,
+        pooling=pooling,
+        decay=decay,
+        aggregate=aggregate,
+        horizon_hours=24,
+        step_hours=2,
+        train_config=TrainConfig(epochs=2),
+        verbose=False,
+    )
+    return clf.fit(vital_signs(60))
+
+
+def test_series_stream_equals_the_prefix(series_model):
+    table = vital_signs(12, seed=3)
+    for record in (0, 1, 5):
+        rows = table[table["id"] == record].drop(columns="label").reset_index(drop=True)
+        stream = series_model.stream()
+        for count in range(1, len(rows) + 1):
+            hours, variable, value = rows.loc[count - 1, ["time", "Parameter", "Value"]]
+            risk = stream.observe(hours, variable, value)
+            whole = series_model.predict_proba(rows.iloc[:count])[0, 1]
+            assert risk == pytest.approx(whole, abs=1e-6)
+
+
+def test_series_stream_refuses_time_going_back_and_unknown_variables(series_model):
+    stream = series_model.stream()
+    stream.observe(10.0, "HR", 80.0)
+    with pytest.raises(ValueError, match="time order"):
+        stream.observe(3.0, "HR", 82.0)
+    with pytest.raises(ValueError, match="unknown variable 'Glucose'"):
+        stream.observe(11.0, "Glucose", 5.0)
+
+
+def test_observations_past_the_horizon_change_nothing(series_model):
+    stream = series_model.stream()
+    before = stream.observe(1.0, "HR", 90.0)
+    assert stream.observe(30.0, "HR", 150.0) == before
+
+
+def test_a_bidirectional_classifier_cannot_stream():
+    clf = SequenceClassifier(
+        hidden_size=4,
+        embedding_dim=4,
+        min_count=1,
+        baselines=False,
+        bidirectional=True,
+        train_config=TrainConfig(epochs=1),
+        verbose=False,
+    )
+    clf.fit(sentiment_texts(20))
+    with pytest.raises(ValueError, match="cannot stream"):
+        clf.stream()
+    assert np.isfinite(clf.predict_proba(["good"])).all()
