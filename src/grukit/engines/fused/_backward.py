@@ -41,10 +41,10 @@ from grukit.engines.fused._panels import JIT_OPTIONS, ftz_enter, ftz_leave, gemm
 
 @njit(**JIT_OPTIONS)
 def backward_sequence(
-    d_out: np.ndarray, dh: np.ndarray, saved: np.ndarray, mask: np.ndarray, x: np.ndarray, weights: np.ndarray,
-    table: np.ndarray, split: int, table_x: np.ndarray, zeros: np.ndarray, lengths: np.ndarray,
-    reverse: bool, reset_after: bool, d_x: np.ndarray, dwh: np.ndarray, dwi: np.ndarray,
-    db_i: np.ndarray, db_h: np.ndarray, scratch: tuple[np.ndarray, ...],
+    d_out: np.ndarray, dh: np.ndarray, saved: np.ndarray, mask: np.ndarray, x: np.ndarray,
+    weights: np.ndarray, table: np.ndarray, split: int, table_x: np.ndarray, zeros: np.ndarray,
+    lengths: np.ndarray, reverse: bool, reset_after: bool, d_x: np.ndarray, dwh: np.ndarray,
+    dwi: np.ndarray, db_i: np.ndarray, db_h: np.ndarray, scratch: tuple[np.ndarray, ...],
 ) -> None:  # fmt: skip
     """Backpropagate through the recurrence stored in ``saved`` (5, T, B, H).
 

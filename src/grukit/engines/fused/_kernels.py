@@ -89,8 +89,8 @@ def forward_sequence(
         bias_i, 0, 0, gi.reshape(steps * rows * 3 * hv), 0, 3 * hv, False,
     )  # fmt: skip
     _recurrence(
-        gi, h0, mask, weights, table_a, table_b, bias_a, zeros, lengths, reverse, reset_after, out, h,
-        gh, q, saved,
+        gi, h0, mask, weights, table_a, table_b, bias_a, zeros, lengths, reverse, reset_after,
+        out, h, gh, q, saved,
     )  # fmt: skip
     ftz_leave(previous_csr)
 

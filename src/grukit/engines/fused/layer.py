@@ -6,9 +6,10 @@ steps and runs the recurrence, with the weights packed into register-blocked pan
 gradient is needed it also keeps ``h_prev, r, z, n, a`` per step (5 T B H floats, from the pool
 of ``_saved_activations``); the backward is ONE numba call
 (``_backward.backward_sequence``) that produces ``d_x``, ``d_h0`` and every weight and bias
-gradient. A recurrent dropout mask (B, H) goes to both kernels, split by rows like ``h0``. No BLAS or PyTorch GEMM runs inside. Both kernels set FTZ/DAZ on their own thread for
-their duration (``_panels.ftz_enter``), so vanishing gradients never reach the slow subnormal
-path; the floating-point environment is restored on return.
+gradient. A recurrent dropout mask (B, H) goes to both kernels, split by rows like ``h0``. No
+BLAS or PyTorch GEMM runs inside. Both kernels set FTZ/DAZ on their own thread for their
+duration (``_panels.ftz_enter``), so vanishing gradients never reach the slow subnormal path;
+the floating-point environment is restored on return.
 """
 
 from __future__ import annotations
@@ -104,8 +105,9 @@ def run_forward(
     def work(index: int, start: int, stop: int) -> np.ndarray:
         x_s, h0_s, mask_s, lengths_s, gi, out_s, h_s, gh, q, saved = operands[index]
         _kernels.forward_sequence(
-            x_s, h0_s, mask_s, *packed, lengths_s, reverse, reset_after, gi, out_s, h_s, gh, q, saved
-        )
+            x_s, h0_s, mask_s, *packed, lengths_s, reverse, reset_after, gi, out_s, h_s, gh, q,
+            saved,
+        )  # fmt: skip
         if stop - start != batch:
             out[:, start:stop] = out_s
             h[start:stop] = h_s
