@@ -166,3 +166,44 @@ def test_recurrent_dropout_in_training_without_grad_still_draws_masks():
         torch.testing.assert_close(got, twin(x)[0], rtol=0, atol=1e-5)
         assert not torch.allclose(got, auto.eval()(x)[0])  # eval: no mask
         assert auto.last_engine == "fused"
+
+
+@pytest.mark.parametrize("engine", ["auto", "native", "torch", "fused"])
+def test_input_dropout_is_one_feature_mask_per_sequence_on_the_first_layer(engine):
+    """Training: the module computes its input-dropout-free twin on ``x * m[:, None, :]``, with
+    ``m`` (B, I) of entries 0 or 1/(1-p) drawn first from the seed; every engine serves it."""
+    torch.manual_seed(2)
+    gru = grukit.GRU(40, 6, num_layers=2, input_dropout=0.25, engine=engine)
+    twin = grukit.GRU(40, 6, num_layers=2, engine=engine)
+    twin.load_state_dict(gru.state_dict())
+    x = torch.randn(8, 5, 40, requires_grad=True)
+    torch.manual_seed(5)
+    output, h_n = gru(x)
+    assert gru.last_engine == ("fused" if engine == "auto" else engine)
+    torch.manual_seed(5)
+    mask = torch.bernoulli(torch.full((8, 40), 0.75)) / 0.75
+    expected, expected_h = twin(x * mask[:, None, :])
+    assert torch.equal(output, expected) and torch.equal(h_n, expected_h)
+    # the gradient of a dropped feature is zero at every step, of a kept one nowhere
+    (grad,) = torch.autograd.grad(output.sum(), x)
+    dropped = (grad == 0).all(dim=1)  # (B, I)
+    assert torch.equal(dropped, mask == 0)
+    assert abs(float(dropped.double().mean()) - 0.25) < 0.06
+
+
+def test_input_dropout_is_off_in_eval_and_refused_by_training_steps():
+    torch.manual_seed(0)
+    gru = grukit.GRU(3, 6, input_dropout=0.5).eval()
+    twin = grukit.GRU(3, 6).eval()
+    twin.load_state_dict(gru.state_dict())
+    x = torch.randn(2, 4, 3)
+    with torch.no_grad():
+        assert torch.equal(gru(x)[0], twin(x)[0])
+        assert gru.last_engine == "fused"
+        y_t, _ = gru.step(x[:, 0])
+        assert gru.last_engine == "fused"
+        torch.testing.assert_close(y_t, twin(x)[0][:, 0], rtol=0, atol=1e-6)
+        gru.train()
+        assert not torch.equal(gru(x)[0], twin(x)[0])  # training mode: the mask acts
+        with pytest.raises(ValueError, match=r"step\(\) cannot apply input_dropout in training"):
+            gru.step(x[:, 0])

@@ -19,12 +19,13 @@ their ``gru_layer``). ``auto`` runs a forward pass on them for the batch sizes w
 every batch when ``torch.nn.GRU``'s kernels cannot run the options (``reset_after=False``,
 ``recurrent_dropout``), in training and inference alike; otherwise native when it can, else
 torch. The plain-inference fast path is never taken in training mode when the module draws
-random masks there (dropout between layers, recurrent dropout): the general path draws them.
+random masks there (dropout between layers, recurrent or input dropout): the general path
+draws them.
 Steps and streamers use the steppers when the fused kernels serve the module, ``engine`` is
 ``"auto"`` or ``"fused"``, no gradient is needed and, in training mode, no such mask is drawn:
-dropout between layers needs the PyTorch step, and recurrent dropout (one mask per whole
-sequence) cannot run step by step at all, so training-mode steps go to the PyTorch step, which
-refuses it. In eval mode nothing is drawn and the steppers serve. Both routes give the same
+dropout between layers needs the PyTorch step, and recurrent and input dropout (one mask per
+whole sequence) cannot run step by step at all, so training-mode steps go to the PyTorch step,
+which refuses them. In eval mode nothing is drawn and the steppers serve. Both routes give the same
 numbers up to rounding, and the fast path gives the general path's bits.
 
 The batch limits come from the benchmark tables in ``docs/performance.md`` (2-core AVX-512
@@ -75,8 +76,8 @@ class StreamerPlan(NamedTuple):
 
     #: ``"fused"`` (the steppers, called directly) or ``"torch"`` (through ``GRU.step``).
     engine: str
-    #: The module draws random masks in training mode (dropout between layers, recurrent
-    #: dropout): in training mode the steps need the PyTorch path.
+    #: The module draws random masks in training mode (dropout between layers, recurrent or
+    #: input dropout): in training mode the steps need the PyTorch path.
     random_in_training: bool
 
 
@@ -148,8 +149,12 @@ def _fused_serves(gru: StackedGRU, weight: Tensor) -> bool:
 
 def _random_in_training(gru: StackedGRU) -> bool:
     """In training mode ``gru`` draws masks that only the general path and the PyTorch step
-    handle: dropout between layers, recurrent dropout (per sequence)."""
-    return (gru.num_layers > 1 and gru.dropout > 0) or gru.recurrent_dropout > 0
+    handle: dropout between layers, recurrent and input dropout (per sequence)."""
+    return (
+        (gru.num_layers > 1 and gru.dropout > 0)
+        or gru.recurrent_dropout > 0
+        or gru.input_dropout > 0
+    )
 
 
 def _auto_picks_fused(batch: int, grad: bool, native_ok: bool) -> bool:

@@ -124,11 +124,12 @@ def torch_step(
 
     ``stack``: ``gru.stack_weights()``.
     """
-    if gru.training and gru.recurrent_dropout > 0:
-        raise ValueError(
-            "step() cannot apply recurrent_dropout in training mode (its mask spans a whole "
-            "sequence); call eval() or use forward()"
-        )
+    for name in ("recurrent_dropout", "input_dropout"):
+        if gru.training and getattr(gru, name) > 0:
+            raise ValueError(
+                f"step() cannot apply {name} in training mode (its mask spans a whole "
+                "sequence); call eval() or use forward()"
+            )
     x_t = check.input_tensor(x_t, gru.input_size, batched_dims=2)
     check.same_dtype("x_t", x_t, stack[0].weight_ih)
     if x_t.dim() != 2:
