@@ -138,8 +138,9 @@ def test_settings_read_from_keras():
     assert from_keras(FIXTURES / "gru_go_backwards.keras", factory=grukit.GRU).go_backwards is True
     options = from_keras(
         FIXTURES / "gru_options.keras", factory=grukit.GRU
-    )  # stateful, unroll, dropout accepted
+    )  # stateful, unroll accepted; Keras's dropout is grukit's input dropout
     assert options.recurrent_dropout == pytest.approx(0.2) and options.dropout == 0.0
+    assert options.input_dropout == pytest.approx(0.3)
     for mode, merge in [("concat", "concat"), ("sum", "sum"), ("mul", "mul"), ("ave", "mean")]:
         gru = from_keras(FIXTURES / f"bidirectional_{mode}.keras", factory=grukit.GRU)
         assert gru.bidirectional and gru.merge == merge and not gru.go_backwards

@@ -33,7 +33,7 @@ def _keras_gru_config(gru, go_backwards=False):
         "use_bias": gru.bias,
         "reset_after": gru.reset_after,
         "go_backwards": go_backwards,
-        "dropout": 0.0,
+        "dropout": gru.input_dropout,
         "recurrent_dropout": gru.recurrent_dropout,
     }
 
@@ -164,3 +164,18 @@ def test_to_keras_refusals(options, match):
 def test_recurrent_dropout_is_kept_out_of_the_weights():
     gru = grukit.GRU(3, 4, recurrent_dropout=0.3)
     assert len(to_keras_weights(gru)) == 3
+
+
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["gru", "bidirectional"])
+def test_keras_dropouts_map_to_input_and_recurrent_dropout(bidirectional):
+    """Keras's ``dropout`` (input dropout) becomes ``input_dropout``, ``recurrent_dropout`` stays;
+    neither enters the weights, and the module built from the settings carries both."""
+    options = {"bidirectional": True} if bidirectional else {}
+    gru = grukit.GRU(3, 4, input_dropout=0.3, recurrent_dropout=0.2, **options)
+    weights = to_keras_weights(gru)
+    assert len(weights) == 3 * (2 if bidirectional else 1)
+    settings, _ = record_to_spec(_as_keras_record(gru, weights))
+    assert settings["input_dropout"] == 0.3 and settings["recurrent_dropout"] == 0.2
+    assert "dropout" not in settings  # between layers: a one-layer Keras GRU has none
+    again = grukit.GRU(**settings)
+    assert again.input_dropout == 0.3 and again.recurrent_dropout == 0.2

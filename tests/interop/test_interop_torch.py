@@ -134,6 +134,7 @@ def test_grukit_round_trip_is_identity(hidden_size, num_layers, bidirectional, b
         ({"reset_after": False}, r"reset_after=False: torch.nn.GRU applies the reset gate after"),
         ({"layer_norm": True}, r"layer_norm=True: torch.nn.GRU has no layer normalization"),
         ({"recurrent_dropout": 0.1}, r"recurrent_dropout=0.1: torch.nn.GRU has no recurrent"),
+        ({"input_dropout": 0.1}, r"input_dropout=0.1: torch.nn.GRU has no input dropout"),
         ({"zoneout": 0.2}, r"zoneout=0.2: torch.nn.GRU has no zoneout"),
         ({"bidirectional": True, "merge": "sum"}, r"merge='sum': torch.nn.GRU always concat"),
         ({"go_backwards": True}, r"go_backwards=True: torch.nn.GRU has no backwards-only"),

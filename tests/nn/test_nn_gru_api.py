@@ -141,6 +141,7 @@ def test_config_round_trip_through_json():
         bias=False,
         batch_first=False,
         dropout=0.1,
+        input_dropout=0.15,
         recurrent_dropout=0.2,
         zoneout=0.3,
         layer_norm=True,

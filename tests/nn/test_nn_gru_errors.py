@@ -18,6 +18,7 @@ import grukit.engines
         ({"num_layers": True}, "`num_layers` must be a positive integer, got True"),
         ({"dropout": 1.0}, "`dropout` must be a probability in \\[0, 1\\), got 1.0"),
         ({"recurrent_dropout": -0.1}, "`recurrent_dropout` must be a probability in \\[0, 1\\)"),
+        ({"input_dropout": 1.0}, "`input_dropout` must be a probability in \\[0, 1\\), got 1.0"),
         ({"zoneout": "0.1"}, "`zoneout` must be a probability in \\[0, 1\\), got '0.1'"),
         ({"merge": "ave"}, "`merge` must be one of 'concat', 'sum', 'mean', 'mul', got 'ave'"),
         ({"init": "xavier"}, "`init` must be one of 'torch', 'keras', got 'xavier'"),

@@ -143,6 +143,31 @@ def test_streamer_records_its_route_as_training_dropout_switches_it():
     assert streamer.last_engine == "fused"
 
 
+def test_recurrent_dropout_steps_fused_in_eval_and_refuses_training_steps():
+    """Eval mode draws no mask: steps and streamers run on the steppers. A training-mode step
+    cannot apply a per-sequence mask, so it still refuses, even without any gradient."""
+    gru = make_gru(torch.float32, num_layers=2, recurrent_dropout=0.3)
+    x = torch.randn(2, 4, 3)
+    with torch.no_grad():
+        expected, _ = gru(x)
+        assert gru.last_engine == "fused"
+        state = None
+        for t in range(4):
+            y_t, state = gru.step(x[:, t], state)
+            assert gru.last_engine == "fused"
+            torch.testing.assert_close(y_t, expected[:, t], atol=1e-5, rtol=0)
+    streamer = gru.streamer(batch_size=2)
+    x_t = np.ones((2, 3), np.float32)
+    streamer.step(x_t)
+    assert streamer.last_engine == "fused"
+    gru.train()
+    refusal = r"step\(\) cannot apply recurrent_dropout in training mode"
+    with torch.no_grad(), pytest.raises(ValueError, match=refusal):
+        gru.step(x[:, 0])
+    with pytest.raises(ValueError, match=refusal):
+        streamer.step(x_t)
+
+
 def test_streamer_refuses_bidirectional_and_bad_batch():
     with pytest.raises(ValueError, match="streaming needs a unidirectional GRU"):
         grukit.GRU(3, 4, bidirectional=True).streamer()

@@ -115,7 +115,10 @@ AUTO_CASES = [
     ({"go_backwards": True}, 2, False, True, "fused"),
     ({"reset_after": False}, planning.FUSED_INFERENCE_MAX_BATCH + 1, False, True, "fused"),
     ({"layer_norm": True}, 2, False, True, "torch"),
-    ({"recurrent_dropout": 0.2}, 2, False, True, "torch"),
+    # recurrent dropout: native cannot run it, the fused kernels serve every batch (training too)
+    ({"recurrent_dropout": 0.2}, 2, False, True, "fused"),
+    ({"recurrent_dropout": 0.2}, planning.FUSED_TRAINING_MAX_BATCH + 1, True, True, "fused"),
+    ({"recurrent_dropout": 0.2}, 2, True, False, "torch"),
     ({"zoneout": 0.1}, 2, False, True, "torch"),
     ({}, 2, False, False, "native"),
     ({"reset_after": False}, 2, False, False, "torch"),

@@ -103,7 +103,7 @@ class _FileReader:
             checks.positive_int(f"{where}['units']", config.get("units"))
             for key in ("use_bias", "reset_after", "go_backwards"):
                 checks.flag(f"{where}[{key!r}]", config.get(key, False))
-            checks.number(f"{where}['dropout']", config.get("dropout", 0.0), low=0.0, high=1.0)
+            checks.probability(f"{where}['dropout']", config.get("dropout", 0))
             checks.probability(f"{where}['recurrent_dropout']", config.get("recurrent_dropout", 0))
         except ValueError as error:
             raise self.config_error(str(error)) from None

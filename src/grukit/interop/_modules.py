@@ -29,6 +29,7 @@ GRU_SETTINGS: dict[str, Any] = {
     "bias": True,
     "batch_first": True,
     "dropout": 0.0,
+    "input_dropout": 0.0,
     "recurrent_dropout": 0.0,
     "zoneout": 0.0,
     "layer_norm": False,

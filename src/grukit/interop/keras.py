@@ -7,9 +7,9 @@ reordered z, r, h -> r, z, n and transposed; see ``docs/interop.md`` for the tab
 Settings that change the inference function and have no grukit equivalent are refused with an error
 naming the setting. Accepted with a note: ``stateful`` and ``unroll`` (they do not change the
 function: pass ``h0=h_n`` to continue a sequence), ``dropout`` (Keras input dropout, training only;
-grukit has no input dropout, so it is dropped) and ``recurrent_dropout`` (mapped to grukit's
-``recurrent_dropout``: same rate, one mask per sequence, where Keras draws one mask per gate; the
-eval-mode outputs are identical).
+mapped to grukit's ``input_dropout``: same rate, one mask per sequence, where Keras draws one mask
+per gate) and ``recurrent_dropout`` (mapped to grukit's ``recurrent_dropout``, likewise one mask
+per sequence instead of one per gate). The eval-mode outputs are identical.
 """
 
 from __future__ import annotations
@@ -146,6 +146,7 @@ def record_to_spec(record: KerasLayerRecord) -> tuple[dict[str, Any], dict[str, 
         "reset_after": bool(forward.get("reset_after", True)),
         "bias": bool(forward.get("use_bias", True)),
         "batch_first": True,
+        "input_dropout": float(forward.get("dropout", 0.0)),
         "recurrent_dropout": float(forward.get("recurrent_dropout", 0.0)),
         "go_backwards": bool(forward.get("go_backwards", False)) and backward is None,
     }

@@ -70,6 +70,10 @@ def torch_refusals(settings: dict[str, Any]) -> list[str]:
         )
     if settings.get("layer_norm"):
         reasons.append("layer_norm=True: torch.nn.GRU has no layer normalization")
+    if settings.get("input_dropout"):
+        reasons.append(
+            f"input_dropout={settings['input_dropout']}: torch.nn.GRU has no input dropout"
+        )
     if settings.get("recurrent_dropout"):
         reasons.append(
             f"recurrent_dropout={settings['recurrent_dropout']}: torch.nn.GRU has no recurrent "
@@ -93,7 +97,8 @@ def to_torch(gru: torch.nn.Module) -> torch.nn.GRU:
     """A ``torch.nn.GRU`` computing exactly what a ``grukit.GRU`` computes.
 
     Raises ``ValueError`` naming each setting that ``torch.nn.GRU`` cannot compute:
-    ``reset_after=False``, ``layer_norm``, ``recurrent_dropout``, ``zoneout``, a ``merge`` other
+    ``reset_after=False``, ``layer_norm``, ``input_dropout``, ``recurrent_dropout``, ``zoneout``, a
+    ``merge`` other
     than ``"concat"``, ``go_backwards``. Dtype, device and training mode are kept.
     """
     settings = gru_settings(gru)

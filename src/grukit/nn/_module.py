@@ -45,6 +45,7 @@ class StackedGRU(Protocol):
     bias: bool
     batch_first: bool
     dropout: float
+    input_dropout: float
     recurrent_dropout: float
     zoneout: float
     layer_norm: bool

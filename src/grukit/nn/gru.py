@@ -83,8 +83,11 @@ class GRU(nn.Module):
     ``zoneout`` p keeps each unit's previous value with probability p,
     ``h_t = d_t * h_{t-1} + (1 - d_t) * h~_t`` (Krueger et al. 2016; eval uses d = p);
     ``layer_norm`` normalises ``W_ih x`` and ``W_hh h`` with gains (Haste's LayerNormGRU, eps 1e-5);
-    ``dropout`` acts between layers as in ``torch.nn.GRU``. In eval mode everything is
-    deterministic.
+    ``dropout`` acts between layers as in ``torch.nn.GRU``; ``input_dropout`` p (Keras's GRU
+    ``dropout``) multiplies the first layer's input features by one mask per sequence,
+    ``x_t * m`` with ``m`` (B, I) of entries 0 or 1/(1-p), the same at every step, before any
+    engine runs. The dropouts and zoneout draw only in training mode; in eval mode everything
+    is deterministic.
 
     Shapes: B batch (PyTorch's N), T length (L), I ``input_size``, H ``hidden_size``,
     D = 2 if ``bidirectional`` else 1.
@@ -145,6 +148,7 @@ class GRU(nn.Module):
         bias: bool = True,
         batch_first: bool = True,
         dropout: float = 0.0,
+        input_dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
         zoneout: float = 0.0,
         layer_norm: bool = False,
@@ -162,6 +166,7 @@ class GRU(nn.Module):
         self.bias = checks.flag("bias", bias)
         self.batch_first = checks.flag("batch_first", batch_first)
         self.dropout = checks.probability("dropout", dropout)
+        self.input_dropout = checks.probability("input_dropout", input_dropout)
         self.recurrent_dropout = checks.probability("recurrent_dropout", recurrent_dropout)
         self.zoneout = checks.probability("zoneout", zoneout)
         self.layer_norm = checks.flag("layer_norm", layer_norm)
@@ -359,6 +364,10 @@ class GRU(nn.Module):
                 lengths = lengths.reshape(-1) if isinstance(lengths, Tensor) else np.ravel(lengths)
             lengths = check.lengths_tensor(lengths, batch, steps)
 
+        if self.training and self.input_dropout > 0:  # one mask (B, I) per sequence
+            keep_prob = 1.0 - self.input_dropout
+            mask = torch.bernoulli(x.new_full((batch, self.input_size), keep_prob)) / keep_prob
+            x = x * mask[:, None, :]
         if self.go_backwards:
             x = reverse_padded(x, lengths)
         name = planning.forward_engine(self, x)
@@ -395,9 +404,10 @@ class GRU(nn.Module):
 
         Returns ``(y_t, state)`` with ``y_t`` (B, H), equal to the whole-sequence output at this
         step. Zoneout uses its expectation in eval mode and draws in training; recurrent dropout
-        (a mask per whole sequence) is not available step by step in training. On a CPU, for
-        inference, the step runs on the fused steppers (:attr:`last_engine` ``"fused"``), else
-        on grukit's PyTorch step (``"torch"``); see ``grukit.nn.planning``.
+        and input dropout (masks per whole sequence) are not available step by step in training
+        (``ValueError``). On a CPU, for inference, the step runs on the fused steppers
+        (:attr:`last_engine` ``"fused"``), else on grukit's PyTorch step (``"torch"``); see
+        ``grukit.nn.planning``.
         """
         check_streamable(self)
         stack = self.stack_weights()

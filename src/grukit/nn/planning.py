@@ -13,13 +13,20 @@ functions here and nothing else decides:
 
 The rules, in words. The fused kernels serve a module whose parameters are float32 or float64
 CPU tensors, when numba is importable and no option needs what they lack (layer norm,
-recurrent dropout, zoneout). ``auto`` runs a forward pass on them for the batch sizes where they
-beat ``torch.nn.GRU`` (:data:`FUSED_INFERENCE_MAX_BATCH`, :data:`FUSED_TRAINING_MAX_BATCH`), and
-for every batch when ``torch.nn.GRU``'s kernels cannot run the options (``reset_after=False``);
-otherwise native when it can, else torch. Steps and streamers use the steppers when the fused
-kernels serve the module, ``engine`` is ``"auto"`` or ``"fused"``, no gradient is needed and no
-dropout acts between layers in training mode (dropout needs the PyTorch step). Both routes give
-the same numbers up to rounding, and the fast path gives the general path's bits.
+zoneout); recurrent dropout runs on them (its mask, drawn by ``_stack.run_layers``, goes to
+their ``gru_layer``). ``auto`` runs a forward pass on them for the batch sizes where they beat
+``torch.nn.GRU`` (:data:`FUSED_INFERENCE_MAX_BATCH`, :data:`FUSED_TRAINING_MAX_BATCH`), and for
+every batch when ``torch.nn.GRU``'s kernels cannot run the options (``reset_after=False``,
+``recurrent_dropout``), in training and inference alike; otherwise native when it can, else
+torch. The plain-inference fast path is never taken in training mode when the module draws
+random masks there (dropout between layers, recurrent or input dropout): the general path
+draws them.
+Steps and streamers use the steppers when the fused kernels serve the module, ``engine`` is
+``"auto"`` or ``"fused"``, no gradient is needed and, in training mode, no such mask is drawn:
+dropout between layers needs the PyTorch step, and recurrent and input dropout (one mask per
+whole sequence) cannot run step by step at all, so training-mode steps go to the PyTorch step,
+which refuses them. In eval mode nothing is drawn and the steppers serve. Both routes give the same
+numbers up to rounding, and the fast path gives the general path's bits.
 
 The batch limits come from the benchmark tables in ``docs/performance.md`` (2-core AVX-512
 machine, float32, one run of ``grukit bench``): the fused kernels beat ``torch.nn.GRU`` at every
@@ -69,8 +76,9 @@ class StreamerPlan(NamedTuple):
 
     #: ``"fused"`` (the steppers, called directly) or ``"torch"`` (through ``GRU.step``).
     engine: str
-    #: Dropout acts between layers: in training mode the steps need the PyTorch path.
-    dropout_between_layers: bool
+    #: The module draws random masks in training mode (dropout between layers, recurrent or
+    #: input dropout): in training mode the steps need the PyTorch path.
+    random_in_training: bool
 
 
 def engine_options(gru: StackedGRU) -> dict[str, Any]:
@@ -139,8 +147,14 @@ def _fused_serves(gru: StackedGRU, weight: Tensor) -> bool:
     return _kernels_take(weight) and _support_of(gru)[1] and _fused_available()
 
 
-def _dropout_between_layers(gru: StackedGRU) -> bool:
-    return gru.num_layers > 1 and gru.dropout > 0
+def _random_in_training(gru: StackedGRU) -> bool:
+    """In training mode ``gru`` draws masks that only the general path and the PyTorch step
+    handle: dropout between layers, recurrent and input dropout (per sequence)."""
+    return (
+        (gru.num_layers > 1 and gru.dropout > 0)
+        or gru.recurrent_dropout > 0
+        or gru.input_dropout > 0
+    )
 
 
 def _auto_picks_fused(batch: int, grad: bool, native_ok: bool) -> bool:
@@ -188,7 +202,7 @@ def plain_inference(gru: StackedGRU, x: object, h0: object) -> list[DirectionWei
     engine = gru.engine
     if engine != "auto" and engine != "fused":
         return None
-    if gru.bidirectional or gru.go_backwards or (gru.training and _dropout_between_layers(gru)):
+    if gru.bidirectional or gru.go_backwards or (gru.training and _random_in_training(gru)):
         return None
     native_ok, fused_ok = _support_of(gru)
     if not fused_ok:
@@ -229,7 +243,7 @@ def step_engine(gru: StackedGRU, x_t: object, weights: list[DirectionWeights]) -
     """
     if (
         _steppers_serve(gru, weights[0].weight_hh)
-        and not (gru.training and _dropout_between_layers(gru))
+        and not (gru.training and _random_in_training(gru))
         and not needs_grad(x_t, weights)
     ):
         return "fused"
@@ -239,4 +253,4 @@ def step_engine(gru: StackedGRU, x_t: object, weights: list[DirectionWeights]) -
 def plan_streamer(gru: StackedGRU) -> StreamerPlan:
     """How a streamer over ``gru`` runs (no gradient flows through a streamer)."""
     engine = "fused" if _steppers_serve(gru, gru.stack_weights()[0].weight_hh) else "torch"
-    return StreamerPlan(engine, _dropout_between_layers(gru))
+    return StreamerPlan(engine, _random_in_training(gru))

@@ -3,7 +3,7 @@
 On a CPU, for inference, steps go through the fused engine's steppers (``FusedStepper``): the
 weights are packed once and re-packed only when a parameter changes (an optimizer step,
 ``load_state_dict``), detected through each parameter's version counter. Everything else
-(autograd, GPUs, layer norm, zoneout, training-time dropout between layers) takes grukit's
+(autograd, GPUs, layer norm, zoneout, training-time dropout) takes grukit's
 PyTorch step, which gives the same numbers up to rounding. Which route a call takes is
 ``grukit.nn.planning``'s decision (``step_engine``, ``plan_streamer``).
 """
@@ -124,11 +124,12 @@ def torch_step(
 
     ``stack``: ``gru.stack_weights()``.
     """
-    if gru.training and gru.recurrent_dropout > 0:
-        raise ValueError(
-            "step() cannot apply recurrent_dropout in training mode (its mask spans a whole "
-            "sequence); call eval() or use forward()"
-        )
+    for name in ("recurrent_dropout", "input_dropout"):
+        if gru.training and getattr(gru, name) > 0:
+            raise ValueError(
+                f"step() cannot apply {name} in training mode (its mask spans a whole "
+                "sequence); call eval() or use forward()"
+            )
     x_t = check.input_tensor(x_t, gru.input_size, batched_dims=2)
     check.same_dtype("x_t", x_t, stack[0].weight_ih)
     if x_t.dim() != 2:
@@ -237,7 +238,7 @@ class GRUStreamer:
 
     def _fusable(self) -> bool:
         return self._layer_states is not None and not (
-            self._plan.dropout_between_layers and self.gru.training
+            self._plan.random_in_training and self.gru.training
         )
 
     def _claim(self) -> int:
@@ -322,7 +323,7 @@ class GRUStreamer:
         params, slow, run_fused = self._params, self._step_slow, self._run_fused
         ident, claim, deliver = threading.get_ident, self._claim, self._deliver
         owner = None  # the owning thread's id, once the first step has claimed the streamer
-        dropout = self._plan.dropout_between_layers  # in training mode: the PyTorch step
+        dropout = self._plan.random_in_training  # in training mode: the PyTorch step
         version = -2  # != any sum: the first step goes through _run_fused, which packs
         kernel = buffer = state = None
         # one layer (2 or 4 parameters): the version sum written out, 0.1 us less than

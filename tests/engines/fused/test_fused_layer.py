@@ -61,20 +61,34 @@ def test_fused_matches_reference(dtype, reset_after, reverse, batch, lengths_nam
     check_against_reference(dtype, reset_after, reverse, batch, LENGTHS[lengths_name], bias)
 
 
-def check_against_reference(dtype, reset_after, reverse, batch, lengths, bias):
+def recurrent_mask(dtype, batch, keep=0.7, seed=5):
+    """A recurrent dropout mask (B, H): entries 0 or 1/keep (rounded to ``dtype``), float64."""
+    rng = np.random.default_rng(seed)
+    np_dtype = np.float32 if dtype == torch.float32 else np.float64
+    mask = (rng.random((batch, HIDDEN)) < keep) / np_dtype(keep)
+    mask = mask.astype(np_dtype).astype(np.float64)
+    assert 0 < np.count_nonzero(mask) < mask.size  # some units dropped, some kept
+    return mask
+
+
+def check_against_reference(dtype, reset_after, reverse, batch, lengths, bias, mask=None):
+    """Outputs and every gradient of ``gru_layer`` against the reference; ``mask``: a
+    recurrent dropout mask (B, H) (float64 NumPy) given to both, or None."""
     weights, x, h0, d_out, d_hn = make_case(dtype, batch, bias=bias)
     ref_out, ref_hn, cache = gru_forward(
-        x, weights, h0=h0, lengths=lengths, reset_after=reset_after, reverse=reverse
-    )
+        x, weights, h0=h0, lengths=lengths, reset_after=reset_after, reverse=reverse,
+        recurrent_mask=mask,
+    )  # fmt: skip
     ref_dx, ref_dh0, ref_dw = gru_backward(d_out, d_hn, cache)
 
     names = [k for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if k in weights]
     tx, th0, *tw = tensors([x, h0] + [weights[k] for k in names], dtype)
     params = dict(zip(names, tw, strict=True))
+    t_mask = None if mask is None else torch.tensor(mask, dtype=dtype)
     out, h_n = gru_layer(
         tx, th0, params["weight_ih"], params["weight_hh"], params.get("bias_ih"),
         params.get("bias_hh"), reset_after=reset_after, reverse=reverse,
-        lengths=None if lengths is None else torch.tensor(lengths),
+        lengths=None if lengths is None else torch.tensor(lengths), recurrent_mask=t_mask,
     )  # fmt: skip
     assert out.shape == (batch, STEPS, HIDDEN) and out.dtype == dtype
     tol = TOLERANCE[dtype]
@@ -93,6 +107,32 @@ def check_against_reference(dtype, reset_after, reverse, batch, lengths, bias):
     assert_close(grads[1], ref_dh0, tol, "d_h0")
     for name, grad in zip(params, grads[2:], strict=True):
         assert_close(grad, ref_dw[name], tol, f"d_{name}")
+    if mask is not None:  # the mask is read, never written
+        assert torch.equal(t_mask, torch.tensor(mask, dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("reset_after", [True, False], ids=["after", "before"])
+@pytest.mark.parametrize("reverse", [False, True], ids=["fwd", "rev"])
+@pytest.mark.parametrize(("batch", "lengths_name"), [(3, "full"), (3, "ragged"), (1, "full")])
+def test_fused_recurrent_mask_matches_reference(dtype, reset_after, reverse, batch, lengths_name):
+    """Recurrent dropout: the products read h * m, the update the unmasked h (outputs, h_n and
+    the gradients of x, h0 and every weight and bias, as the reference)."""
+    mask = recurrent_mask(dtype, batch, keep=0.7 if batch > 1 else 0.9, seed=batch)
+    check_against_reference(dtype, reset_after, reverse, batch, LENGTHS[lengths_name], True, mask)
+
+
+def test_fused_recurrent_mask_of_ones_changes_no_bit():
+    """A mask of ones is the unmasked GRU (the masked path multiplies by 1.0: exact)."""
+    weights, x, h0, _, _ = make_case(torch.float32, 3)
+    tx, th0, *tw = (torch.tensor(a, dtype=torch.float32) for a in (x, h0, *weights.values()))
+    plain = gru_layer(tx, th0, *tw, reset_after=False, lengths=torch.tensor([STEPS, 0, 3]))
+    ones = gru_layer(
+        tx, th0, *tw, reset_after=False, lengths=torch.tensor([STEPS, 0, 3]),
+        recurrent_mask=torch.ones(3, HIDDEN),
+    )  # fmt: skip
+    for got, want in zip(ones, plain, strict=True):
+        assert torch.equal(got, want)
 
 
 @pytest.fixture
@@ -130,6 +170,18 @@ def test_batch_split_over_threads_matches_reference(sharded, dtype, reset_after,
     weight gradients summed over shards are the whole batch's."""
     check_against_reference(dtype, reset_after, reverse, 5, [STEPS, 0, 3, 1, STEPS], True)
     assert sharded and min(sharded) == min(torch.get_num_threads(), 5)  # really split
+
+
+@pytest.mark.parametrize("sharded", [("omp", 2), ("pool", 3)], indirect=True, ids=["omp2", "pool3"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("reset_after", [True, False], ids=["after", "before"])
+@pytest.mark.parametrize("reverse", [False, True], ids=["fwd", "rev"])
+def test_recurrent_mask_split_over_threads_matches_reference(sharded, dtype, reset_after, reverse):
+    """Each shard reads its own rows of the mask, in the forward and the backward pass."""
+    mask = recurrent_mask(dtype, 9, seed=9)
+    lengths = [STEPS, 0, 3, 1, STEPS, 2, STEPS, 4, 5]
+    check_against_reference(dtype, reset_after, reverse, 9, lengths, True, mask)
+    assert sharded and min(sharded) == torch.get_num_threads()  # really split
 
 
 @pytest.mark.parametrize("sharded", [("omp", 2)], indirect=True, ids=["omp2"])
@@ -199,9 +251,7 @@ def test_fused_trains_inside_a_model():
         torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
 
 
-@pytest.mark.parametrize(
-    "option", ["norm_weight_ih", "norm_weight_hh", "recurrent_mask", "zoneout_keep"]
-)
+@pytest.mark.parametrize("option", ["norm_weight_ih", "norm_weight_hh", "zoneout_keep"])
 def test_fused_refuses_variants(option):
     x, w_ih, w_hh = torch.randn(2, 3, 4), torch.randn(15, 4), torch.randn(15, 5)
     with pytest.raises(NotImplementedError, match=f"`{option}`"):
@@ -211,7 +261,8 @@ def test_fused_refuses_variants(option):
 def test_fused_unsupported_reason():
     assert unsupported_reason(reset_after=False) is None
     assert "layer_norm" in unsupported_reason(layer_norm=True)
-    assert "recurrent_dropout" in unsupported_reason(recurrent_dropout=0.2)
+    assert unsupported_reason(recurrent_dropout=0.2) is None
+    assert "zoneout" in unsupported_reason(recurrent_dropout=0.2, zoneout=0.1)
     assert "zoneout" in unsupported_reason(zoneout=0.1)
 
 
@@ -227,6 +278,17 @@ def test_fused_validates_arguments():
         gru_layer(x, None, w_ih, w_hh, None, None, reset_after=True, lengths=torch.tensor([4, 1]))
     with pytest.raises(ValueError, match=r"`bias_hh` must have shape \(15,\)"):
         gru_layer(x, None, w_ih, w_hh, None, torch.zeros(5), reset_after=True)
+    with pytest.raises(
+        ValueError, match=r"`recurrent_mask` must have shape \(2, 5\), got \(1, 5\)"
+    ):
+        gru_layer(
+            x, None, w_ih, w_hh, None, None, reset_after=True, recurrent_mask=torch.ones(1, 5)
+        )
+    with pytest.raises(ValueError, match="`recurrent_mask` must have dtype torch.float32"):
+        gru_layer(
+            x, None, w_ih, w_hh, None, None, reset_after=True,
+            recurrent_mask=torch.ones(2, 5, dtype=torch.float64),
+        )  # fmt: skip
     with pytest.raises(NotImplementedError, match="float16"):
         gru_layer(x.half(), None, w_ih.half(), w_hh.half(), None, None, reset_after=True)
 

@@ -8,8 +8,9 @@
 - :func:`is_available`: whether numba can be imported.
 - :func:`release_memory`: free the work arrays and idle training records kept between calls.
 
-Layer norm, recurrent dropout and zoneout are not implemented here (``NotImplementedError``);
-the layer falls back to the ``torch`` engine for them. The names load lazily (numba and the
+``gru_layer`` runs both formulations, lengths, reverse and a recurrent dropout mask; layer norm
+and zoneout are not implemented here (``NotImplementedError``): ``grukit.GRU`` runs those on
+the ``torch`` engine. The names load lazily (numba and the
 kernels on first use); without numba they come from ``_without_numba``: ``unsupported_reason``
 then says numba is missing, and ``gru_layer`` and ``FusedStepper`` raise ``NotImplementedError``.
 """

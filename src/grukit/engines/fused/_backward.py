@@ -1,17 +1,20 @@
 """numba kernel of the fused engine's backward pass through time, weight gradients included.
 
 Runs the steps in reverse processing order. With ``dh`` the gradient reaching ``h_t`` (from the
-output at t plus the carry from step t+1) and ``h = h_{t-1}``::
+output at t plus the carry from step t+1), ``h = h_{t-1}`` and ``hm = h * m`` what the
+recurrent products read (``m`` (B, H) the recurrent dropout mask; ``hm = h`` without one)::
 
     dn = dh * (1 - z)             dz = dh * (h - n)
     dn_pre = dn * (1 - n^2)       dz_pre = dz * z * (1 - z)
-    reset_after=True  (n = tanh(gi_n + r * a),  a = W_hn h + b_hn):
+    reset_after=True  (n = tanh(gi_n + r * a),  a = W_hn hm + b_hn):
         da = dn_pre * r,          dr = dn_pre * a
-        dh_prev = dh * z + [dr_pre, dz_pre, da] @ W_hh
-    reset_after=False (n = tanh(gi_n + W_hn a + b_hn),  a = r * h):
-        dq = dn_pre @ W_hn,       dr = dq * h
-        dh_prev = dh * z + dq * r + [dr_pre, dz_pre] @ W_h[rz]
+        dh_prev = dh * z + ([dr_pre, dz_pre, da] @ W_hh) * m
+    reset_after=False (n = tanh(gi_n + W_hn a + b_hn),  a = r * hm):
+        dq = dn_pre @ W_hn,       dr = dq * hm
+        dh_prev = dh * z + (dq * r + [dr_pre, dz_pre] @ W_h[rz]) * m
     dr_pre = dr * r * (1 - r)
+
+The z-path ``dh * z`` comes from the update ``n + z * (h - n)``, which reads the unmasked ``h``.
 
 ``dG = [dr_pre, dz_pre, dn_pre]`` is the gradient of the input projection ``gi`` and
 ``dGH = [dr_pre, dz_pre, da]`` (reset_after) that of ``W_hh h + b_hh``. Every product runs at
@@ -20,7 +23,7 @@ is ever stored::
 
     d_x[t]   = dG @ W_ih                                   (B, I)
     dW_ih^T += x_t^T @ dG                                  (I, 3H)
-    dW_hh^T += h_{t-1}^T @ dGH    (reset_before: [h^T @ dG_rz | a^T @ dn_pre])
+    dW_hh^T += hm^T @ dGH         (reset_before: [hm^T @ dG_rz | a^T @ dn_pre])
     db_ih   += sum_b dG,  db_hh += sum_b dGH (reset_before: dG)
 
 The transposed gradients are accumulated in gate blocks padded to whole vectors ((I, 3Hv) and
@@ -38,10 +41,10 @@ from grukit.engines.fused._panels import JIT_OPTIONS, ftz_enter, ftz_leave, gemm
 
 @njit(**JIT_OPTIONS)
 def backward_sequence(
-    d_out: np.ndarray, dh: np.ndarray, saved: np.ndarray, x: np.ndarray, weights: np.ndarray,
-    table: np.ndarray, split: int, table_x: np.ndarray, zeros: np.ndarray, lengths: np.ndarray,
-    reverse: bool, reset_after: bool, d_x: np.ndarray, dwh: np.ndarray, dwi: np.ndarray,
-    db_i: np.ndarray, db_h: np.ndarray, scratch: tuple[np.ndarray, ...],
+    d_out: np.ndarray, dh: np.ndarray, saved: np.ndarray, mask: np.ndarray, x: np.ndarray,
+    weights: np.ndarray, table: np.ndarray, split: int, table_x: np.ndarray, zeros: np.ndarray,
+    lengths: np.ndarray, reverse: bool, reset_after: bool, d_x: np.ndarray, dwh: np.ndarray,
+    dwi: np.ndarray, db_i: np.ndarray, db_h: np.ndarray, scratch: tuple[np.ndarray, ...],
 ) -> None:  # fmt: skip
     """Backpropagate through the recurrence stored in ``saved`` (5, T, B, H).
 
@@ -50,6 +53,7 @@ def backward_sequence(
     d_out : (T, B, H) gradient of the outputs (time-major).
     dh : (B, H) on entry the gradient of ``h_n``; on exit the gradient of ``h0``.
     saved : ``h_prev, r, z, n, a`` per time index, from ``forward_sequence``.
+    mask : (B, H) the forward pass's recurrent dropout mask, or (0, H) for none.
     x : (T, B, I) the layer input.
     weights, table, split, table_x : packed panels (``_panels``) with K in padded gate blocks
         (row ``g * Hv + j``). reset_after: panels ``0 .. split - 1`` hold ``W_hh`` (3Hv, H);
@@ -81,6 +85,7 @@ def backward_sequence(
     dxo_flat = dxo.reshape(rows * iv)
     dwh_flat = dwh.reshape(hidden * 3 * hv)
     dwi_flat = dwi.reshape(inputs * 3 * hv)
+    masked = mask.shape[0] > 0
     for b in range(rows):
         for t in range(lengths[b], steps):
             d_x[t, b, :] = 0
@@ -96,8 +101,12 @@ def backward_sequence(
                 dq[b, :] = 0
                 continue
             t = lengths[b] - 1 - s if reverse else s
-            for j in range(hidden):
-                hp[b, j] = saved[0, t, b, j]
+            if masked:  # what the recurrent products read: h_prev * m
+                for j in range(hidden):
+                    hp[b, j] = saved[0, t, b, j] * mask[b, j]
+            else:
+                for j in range(hidden):
+                    hp[b, j] = saved[0, t, b, j]
             for k in range(inputs):
                 xp[b, k] = x[t, b, k]
             if reset_after:
@@ -145,8 +154,8 @@ def backward_sequence(
                 t = lengths[b] - 1 - s if reverse else s
                 for j in range(hidden):
                     r = saved[1, t, b, j]
-                    dg[b, 0, j] = back[b, j] * saved[0, t, b, j] * (r - r * r)
-                    dq[b, j] = back[b, j] * r  # the path through a = r * h
+                    dg[b, 0, j] = back[b, j] * hp[b, j] * (r - r * r)
+                    dq[b, j] = back[b, j] * r  # the path through a = r * hm
             run_panels(  # back = [dr_pre, dz_pre] @ W_h[rz], (B, 2Hv) @ (2Hv, H)
                 dg_flat, 0, 3 * hv, rows, weights, table, split, count, zeros, 0, 0, back_flat,
                 0, hv, flip,
@@ -187,8 +196,16 @@ def backward_sequence(
                 for g in range(3):
                     for j in range(hidden):
                         db_h[g * hv + j] += dgh[b, g, j]
+            # the recurrent products' gradient reaches h_prev through hm = h_prev * m
+            if reset_after and masked:
+                for j in range(hidden):
+                    dh[b, j] = dh[b, j] * saved[2, t, b, j] + back[b, j] * mask[b, j]
+            elif reset_after:
                 for j in range(hidden):
                     dh[b, j] = dh[b, j] * saved[2, t, b, j] + back[b, j]
+            elif masked:
+                for j in range(hidden):
+                    dh[b, j] = dh[b, j] * saved[2, t, b, j] + (back[b, j] + dq[b, j]) * mask[b, j]
             else:
                 for j in range(hidden):
                     dh[b, j] = dh[b, j] * saved[2, t, b, j] + back[b, j] + dq[b, j]

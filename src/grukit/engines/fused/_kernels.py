@@ -16,9 +16,14 @@ the candidate block ``(r * h) @ W_hn^T``. Then, for each row b whose step ``s < 
     reset_after=False: a = r * h,                   n = tanh(gi_n + W_hn a)
     h <- n + z * (h - n)         # == (1 - z) * n + z * h, with no float literal
 
+With a recurrent dropout mask ``m`` (B, H) (entries 0 or 1/(1-p), one per sequence) the
+recurrent products read ``q = h * m`` instead of ``h``: table ``a`` runs on ``q``, and
+reset_before's table ``b`` on ``a = r * (h * m)``; the update ``n + z * (h - n)`` keeps the
+unmasked ``h``. Without a mask (an empty (0, H) array) nothing is multiplied.
+
 Rows past their length keep their state; their outputs are zero. The training forward also
 stores, at each row's time index t, ``h_prev, r, z, n, a`` for the backward pass
-(``_backward.py``); entries past a row's length are zero.
+(``_backward.py``; ``h_prev`` unmasked); entries past a row's length are zero.
 
 **Streaming step** (``stream_step``): the input projection is done per step too, fused with the
 recurrent one: ``v = [x, h]`` (B, I + H) times one packed matrix gives
@@ -53,12 +58,14 @@ __all__ = ["JIT_OPTIONS", "forward_sequence", "stream_step"]
 
 @njit(**JIT_OPTIONS)
 def forward_sequence(
-    x: np.ndarray, h0: np.ndarray, weights: np.ndarray, table_i: np.ndarray,
+    x: np.ndarray, h0: np.ndarray, mask: np.ndarray, weights: np.ndarray, table_i: np.ndarray,
     table_a: np.ndarray, table_b: np.ndarray, bias_i: np.ndarray, bias_a: np.ndarray,
     zeros: np.ndarray, lengths: np.ndarray, reverse: bool, reset_after: bool, gi: np.ndarray,
     out: np.ndarray, h: np.ndarray, gh: np.ndarray, q: np.ndarray, saved: np.ndarray,
 ) -> None:  # fmt: skip
     """Run a GRU layer over ``x`` (T, B, I) from ``h0`` (B, H), with FTZ/DAZ set.
+
+    ``mask`` (B, H): the recurrent dropout mask, or (0, H) for none (module docstring).
 
     First ``gi`` (T, B, 3, Hv) = ``x @ W_ih^T + bias_i`` for all steps (table ``i``; ``bias_i``
     (3Hv,) is ``b_ih`` plus the foldable part of ``b_hh``), then the recurrence. ``out``
@@ -82,15 +89,15 @@ def forward_sequence(
         bias_i, 0, 0, gi.reshape(steps * rows * 3 * hv), 0, 3 * hv, False,
     )  # fmt: skip
     _recurrence(
-        gi, h0, weights, table_a, table_b, bias_a, zeros, lengths, reverse, reset_after, out, h,
-        gh, q, saved,
+        gi, h0, mask, weights, table_a, table_b, bias_a, zeros, lengths, reverse, reset_after,
+        out, h, gh, q, saved,
     )  # fmt: skip
     ftz_leave(previous_csr)
 
 
 @njit(**JIT_OPTIONS)
 def _recurrence(
-    gi: np.ndarray, h0: np.ndarray, weights: np.ndarray, table_a: np.ndarray,
+    gi: np.ndarray, h0: np.ndarray, mask: np.ndarray, weights: np.ndarray, table_a: np.ndarray,
     table_b: np.ndarray, bias_a: np.ndarray, zeros: np.ndarray, lengths: np.ndarray,
     reverse: bool, reset_after: bool, out: np.ndarray, h: np.ndarray, gh: np.ndarray,
     q: np.ndarray, saved: np.ndarray,
@@ -100,6 +107,7 @@ def _recurrence(
     hidden = h0.shape[1]
     hv = gh.shape[2]
     store = saved.shape[1] > 0
+    masked = mask.shape[0] > 0
     n_a = table_a.shape[0] // TABLE_WIDTH
     n_b = table_b.shape[0] // TABLE_WIDTH
     h_flat = h.reshape(rows * hidden)
@@ -115,19 +123,30 @@ def _recurrence(
     longest = lengths.max() if rows > 0 else 0
     for s in range(min(steps, longest)):
         flip = s % 2 == 1
+        if masked:  # the recurrent products read q = h * m
+            for b in range(rows):
+                for j in range(hidden):
+                    q[b, j] = h[b, j] * mask[b, j]
         run_panels(
-            h_flat, 0, hidden, rows, weights, table_a, 0, n_a, bias_a, 0, 0, gh_flat, 0, 3 * hv,
-            flip,
+            q_flat if masked else h_flat, 0, hidden, rows, weights, table_a, 0, n_a, bias_a, 0,
+            0, gh_flat, 0, 3 * hv, flip,
         )  # fmt: skip
         if not reset_after:  # gh[:, 0] <- r, gh[:, 1] <- z, q = r * h; then gh[:, 2] = q W_hn^T
             for b in range(rows):
                 t = lengths[b] - 1 - s if reverse else s
                 t = min(max(t, 0), steps - 1)  # rows past their length: any valid row of gi
-                for j in range(hidden):
-                    r = fast_sigmoid(gi[t, b, 0, j] + gh[b, 0, j])
-                    gh[b, 0, j] = r
-                    gh[b, 1, j] = fast_sigmoid(gi[t, b, 1, j] + gh[b, 1, j])
-                    q[b, j] = r * h[b, j]
+                if masked:  # q holds h * m: a = r * (h * m)
+                    for j in range(hidden):
+                        r = fast_sigmoid(gi[t, b, 0, j] + gh[b, 0, j])
+                        gh[b, 0, j] = r
+                        gh[b, 1, j] = fast_sigmoid(gi[t, b, 1, j] + gh[b, 1, j])
+                        q[b, j] = r * q[b, j]
+                else:
+                    for j in range(hidden):
+                        r = fast_sigmoid(gi[t, b, 0, j] + gh[b, 0, j])
+                        gh[b, 0, j] = r
+                        gh[b, 1, j] = fast_sigmoid(gi[t, b, 1, j] + gh[b, 1, j])
+                        q[b, j] = r * h[b, j]
             run_panels(
                 q_flat, 0, hidden, rows, weights, table_b, 0, n_b, zeros, 0, 0, gh_flat, 0,
                 3 * hv, flip,

@@ -6,9 +6,10 @@ steps and runs the recurrence, with the weights packed into register-blocked pan
 gradient is needed it also keeps ``h_prev, r, z, n, a`` per step (5 T B H floats, from the pool
 of ``_saved_activations``); the backward is ONE numba call
 (``_backward.backward_sequence``) that produces ``d_x``, ``d_h0`` and every weight and bias
-gradient. No BLAS or PyTorch GEMM runs inside. Both kernels set FTZ/DAZ on their own thread for
-their duration (``_panels.ftz_enter``), so vanishing gradients never reach the slow subnormal
-path; the floating-point environment is restored on return.
+gradient. A recurrent dropout mask (B, H) goes to both kernels, split by rows like ``h0``. No
+BLAS or PyTorch GEMM runs inside. Both kernels set FTZ/DAZ on their own thread for their
+duration (``_panels.ftz_enter``), so vanishing gradients never reach the slow subnormal path;
+the floating-point environment is restored on return.
 """
 
 from __future__ import annotations
@@ -41,15 +42,13 @@ SUPPORTED_DTYPES = (torch.float32, torch.float64)
 def unsupported_reason(
     *,
     layer_norm: bool = False,
-    recurrent_dropout: float = 0.0,
     zoneout: float = 0.0,
     **_other_options: object,
 ) -> str | None:
-    """Why the fused engine cannot run this configuration, or ``None`` if it can."""
+    """Why the fused engine cannot run this configuration, or ``None`` if it can (both
+    formulations, lengths, reverse and recurrent dropout run here)."""
     if layer_norm:
         return "layer_norm=True: the fused engine has no layer normalisation"
-    if recurrent_dropout:
-        return f"recurrent_dropout={recurrent_dropout}: the fused engine has no recurrent dropout"
     if zoneout:
         return f"zoneout={zoneout}: the fused engine has no zoneout"
     return None
@@ -65,11 +64,13 @@ def run_forward(
     out: np.ndarray,
     h: np.ndarray,
     store: bool,
+    mask: np.ndarray | None = None,
 ) -> tuple[Shards, list[np.ndarray]]:
     """``_kernels.forward_sequence`` over NumPy arrays, the batch split into row shards that run
-    on parallel threads (``_row_parallel``). ``x`` (T, B, I), ``h0`` (B, H) in; ``out``
-    (T, B, H) and ``h`` (B, H) written. Returns ``(shards, saved)``: the row ranges and, per
-    shard, its ``h_prev, r, z, n, a`` record (5, T, rows, H) (``store``) or (5, 0, rows, H)."""
+    on parallel threads (``_row_parallel``). ``x`` (T, B, I), ``h0`` (B, H) and the recurrent
+    dropout ``mask`` (B, H) or None in; ``out`` (T, B, H) and ``h`` (B, H) written. Returns
+    ``(shards, saved)``: the row ranges and, per shard, its ``h_prev, r, z, n, a`` record
+    (5, T, rows, H) (``store``) or (5, 0, rows, H)."""
     steps, batch, inputs = x.shape
     hidden = h.shape[1]
     dtype = out.dtype
@@ -89,6 +90,7 @@ def run_forward(
             (
                 x if whole else _workspace.copy_rows("x", index, x, start, stop),
                 h0 if whole else _workspace.copy_rows("h0", index, h0, start, stop),
+                _mask_rows(mask, hidden, dtype, index, start, stop, whole),
                 lengths[start:stop].copy(),
                 _workspace.array("gi", index, (steps, rows, 3, hv), dtype),
                 out if whole else _workspace.array("out", index, (steps, rows, hidden), dtype),
@@ -101,16 +103,33 @@ def run_forward(
         )
 
     def work(index: int, start: int, stop: int) -> np.ndarray:
-        x_s, h0_s, lengths_s, gi, out_s, h_s, gh, q, saved = operands[index]
+        x_s, h0_s, mask_s, lengths_s, gi, out_s, h_s, gh, q, saved = operands[index]
         _kernels.forward_sequence(
-            x_s, h0_s, *packed, lengths_s, reverse, reset_after, gi, out_s, h_s, gh, q, saved
-        )
+            x_s, h0_s, mask_s, *packed, lengths_s, reverse, reset_after, gi, out_s, h_s, gh, q,
+            saved,
+        )  # fmt: skip
         if stop - start != batch:
             out[:, start:stop] = out_s
             h[start:stop] = h_s
         return saved
 
     return shards, _row_parallel.run_shards(work, shards)
+
+
+def _mask_rows(
+    mask: np.ndarray | None,
+    hidden: int,
+    dtype: np.dtype[Any],
+    index: int,
+    start: int,
+    stop: int,
+    whole: bool,
+) -> np.ndarray:
+    """Shard ``index``'s rows of the recurrent dropout mask, or an empty (0, H) array for none
+    (which the kernels read as "no mask")."""
+    if mask is None:
+        return _workspace.array("no_mask", 0, (0, hidden), dtype)
+    return mask if whole else _workspace.copy_rows("mask", index, mask, start, stop)
 
 
 def _forward(
@@ -120,6 +139,7 @@ def _forward(
     weight_hh: Tensor,
     bias_ih: Tensor | None,
     bias_hh: Tensor | None,
+    mask: Tensor | None,
     lengths: np.ndarray,
     reverse: bool,
     reset_after: bool,
@@ -142,6 +162,7 @@ def _forward(
     shards, saved = run_forward(
         x_tm.detach().contiguous().numpy(), h0.detach().contiguous().numpy(), packed, lengths,
         reverse, reset_after, out.numpy(), h_n.numpy(), store,
+        None if mask is None else mask.detach().contiguous().numpy(),
     )  # fmt: skip
     return out, h_n, shards, saved
 
@@ -149,8 +170,9 @@ def _forward(
 class FusedGRUFunction(torch.autograd.Function):
     """One GRU layer-direction on time-major input, with a hand-written backward.
 
-    ``forward(x_tm (T, B, I), h0 (B, H), weight_ih, weight_hh, bias_ih, bias_hh, lengths
-    (np.int64 (B,)), reverse, reset_after) -> (out (T, B, H), h_n (B, H))``.
+    ``forward(x_tm (T, B, I), h0 (B, H), weight_ih, weight_hh, bias_ih, bias_hh,
+    recurrent_mask (B, H) or None, lengths (np.int64 (B,)), reverse, reset_after) ->
+    (out (T, B, H), h_n (B, H))``. The mask is a constant: no gradient flows to it.
     """
 
     @staticmethod
@@ -162,16 +184,20 @@ class FusedGRUFunction(torch.autograd.Function):
         weight_hh: Tensor,
         bias_ih: Tensor | None,
         bias_hh: Tensor | None,
+        recurrent_mask: Tensor | None,
         lengths: np.ndarray,
         reverse: bool,
         reset_after: bool,
     ) -> tuple[Tensor, Tensor]:
+        mask = None if recurrent_mask is None else recurrent_mask.detach().contiguous()
         out, h_n, shards, saved = _forward(
-            x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh, lengths, reverse, reset_after, True
-        )
+            x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh, mask, lengths, reverse,
+            reset_after, True,
+        )  # fmt: skip
         # the per-shard records go through save_for_backward too, so that autograd frees them
         # after the backward pass (and refuses a second backward without retain_graph)
-        ctx.save_for_backward(x_tm, weight_ih, weight_hh, *map(torch.from_numpy, saved))
+        records = map(torch.from_numpy, saved)
+        ctx.save_for_backward(x_tm, weight_ih, weight_hh, mask, *records)
         ctx.shards = shards
         ctx.lengths = lengths
         ctx.reverse = reverse
@@ -182,8 +208,9 @@ class FusedGRUFunction(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, d_out: Tensor | None, d_h_n: Tensor | None) -> tuple[Tensor | None, ...]:
-        x_tm, weight_ih, weight_hh, *records = ctx.saved_tensors
+        x_tm, weight_ih, weight_hh, mask, *records = ctx.saved_tensors
         saved = [record.numpy() for record in records]
+        mask_np = None if mask is None else mask.numpy()
         steps, batch, inputs = x_tm.shape
         hidden = weight_hh.shape[1]
         dtype = x_tm.dtype
@@ -197,8 +224,6 @@ class FusedGRUFunction(torch.autograd.Function):
             weight_ih, weight_hh, reset_after, batch
         )
         np_dtype = weights.dtype
-        hv = _packing.padded(hidden, np_dtype)
-        iv = _packing.padded(inputs, np_dtype)
         d_x = torch.empty(steps, batch, inputs, dtype=dtype)
         d_out_np, dh_np, d_x_np = d_out.contiguous().numpy(), dh.numpy(), d_x.numpy()
         x_np, lengths = x_tm.detach().contiguous().numpy(), ctx.lengths
@@ -212,26 +237,18 @@ class FusedGRUFunction(torch.autograd.Function):
                 (
                     d_out_np if whole else rows_of("d_out", index, d_out_np, start, stop),
                     dh_np if whole else rows_of("dh", index, dh_np, start, stop),
+                    _mask_rows(mask_np, hidden, np_dtype, index, start, stop, whole),
                     x_np if whole else rows_of("x", index, x_np, start, stop),
                     lengths[start:stop].copy(),
                     d_x_np if whole else reuse("d_x", index, (steps, rows, inputs), np_dtype),
-                    (  # this shard's dwh, dwi, db_i, db_h
-                        np.zeros((hidden, 3, hv), np_dtype), np.zeros((inputs, 3, hv), np_dtype),
-                        np.zeros((3, hv), np_dtype), np.zeros((3, hv), np_dtype),
-                    ),
-                    (
-                        np.zeros((rows, 3, hv), np_dtype), np.zeros((rows, 3, hv), np_dtype),
-                        np.empty((rows, hidden), np_dtype), np.empty((rows, inputs), np_dtype),
-                        np.zeros((rows, hidden), np_dtype), np.zeros((rows, hidden), np_dtype),
-                        np.empty((rows, hv), np_dtype), np.empty((rows, iv), np_dtype),
-                    ),
+                    *_backward_scratch(rows, hidden, inputs, np_dtype),
                 )
             )  # fmt: skip
 
         def work(index: int, start: int, stop: int) -> tuple[np.ndarray, ...]:
-            d_out_s, dh_s, x_s, lengths_s, d_x_s, sums, scratch = operands[index]
+            d_out_s, dh_s, mask_s, x_s, lengths_s, d_x_s, sums, scratch = operands[index]
             _backward.backward_sequence(
-                d_out_s, dh_s, saved[index], x_s, weights, table, split, table_x, zeros,
+                d_out_s, dh_s, saved[index], mask_s, x_s, weights, table, split, table_x, zeros,
                 lengths_s, ctx.reverse, reset_after, d_x_s, sums[0], sums[1],
                 sums[2].reshape(-1), sums[3].reshape(-1), scratch,
             )  # fmt: skip
@@ -257,8 +274,28 @@ class FusedGRUFunction(torch.autograd.Function):
             d_b_hh = torch.from_numpy(np.ascontiguousarray(source[:, :hidden]).reshape(-1))
         return (
             d_x if needs[0] else None, dh if needs[1] else None, d_w_ih, d_w_hh, d_b_ih, d_b_hh,
-            None, None, None,
+            None, None, None, None,
         )  # fmt: skip
+
+
+def _backward_scratch(
+    rows: int, hidden: int, inputs: int, np_dtype: np.dtype[Any]
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """A shard's ``(sums, scratch)`` for ``_backward.backward_sequence``: the accumulators
+    ``dwh, dwi, db_i, db_h`` (zeros) and its scratch tuple."""
+    hv = _packing.padded(hidden, np_dtype)
+    iv = _packing.padded(inputs, np_dtype)
+    sums = (
+        np.zeros((hidden, 3, hv), np_dtype), np.zeros((inputs, 3, hv), np_dtype),
+        np.zeros((3, hv), np_dtype), np.zeros((3, hv), np_dtype),
+    )  # fmt: skip
+    scratch = (
+        np.zeros((rows, 3, hv), np_dtype), np.zeros((rows, 3, hv), np_dtype),
+        np.empty((rows, hidden), np_dtype), np.empty((rows, inputs), np_dtype),
+        np.zeros((rows, hidden), np_dtype), np.zeros((rows, hidden), np_dtype),
+        np.empty((rows, hv), np_dtype), np.empty((rows, iv), np_dtype),
+    )  # fmt: skip
+    return sums, scratch
 
 
 #: ``FusedGRUFunction.apply`` with its result typed (PyTorch leaves ``apply`` unannotated)
@@ -334,7 +371,11 @@ def gru_layer(
         Steps ``t >= lengths[b]`` keep the state and output zeros.
     reverse : bool
         Run each row's valid steps backwards from its own last valid step.
-    norm_weight_ih, norm_weight_hh, recurrent_mask, zoneout_keep
+    recurrent_mask : Tensor (B, H) or None
+        Variational recurrent dropout mask (entries 0 or 1/(1-p), fixed over time): the
+        recurrent products read ``h * mask`` instead of ``h``, the update
+        ``n + z * (h - n)`` the unmasked ``h``. A constant: no gradient flows to it.
+    norm_weight_ih, norm_weight_hh, zoneout_keep
         Not supported: any of them not ``None`` raises ``NotImplementedError`` naming it.
 
     Returns
@@ -348,7 +389,6 @@ def gru_layer(
     for name, value in (
         ("norm_weight_ih", norm_weight_ih),
         ("norm_weight_hh", norm_weight_hh),
-        ("recurrent_mask", recurrent_mask),
         ("zoneout_keep", zoneout_keep),
     ):
         if value is not None:
@@ -367,14 +407,17 @@ def gru_layer(
     if h0 is None:
         h0 = torch.zeros(batch, hidden, dtype=x.dtype)
     _check_shape(_check_tensor(h0, "h0", 2, x.dtype), "h0", (batch, hidden))
+    if recurrent_mask is not None:
+        mask = _check_tensor(recurrent_mask, "recurrent_mask", 2, x.dtype)
+        _check_shape(mask, "recurrent_mask", (batch, hidden))
     lengths_np = _lengths_array(lengths, batch, steps)
     apply_env_threads()
     x_tm = x.transpose(0, 1).contiguous()  # (T, B, I)
     params = (x_tm, h0, weight_ih, weight_hh, bias_ih, bias_hh)
+    options = (lengths_np, bool(reverse), bool(reset_after))
     if torch.is_grad_enabled() and any(p is not None and p.requires_grad for p in params):
-        out_tm, h_n = _apply_function(*params, lengths_np, bool(reverse), bool(reset_after))
+        out_tm, h_n = _apply_function(*params, recurrent_mask, *options)
     else:
-        out_tm, h_n, _, _ = _forward(
-            *params, lengths_np, bool(reverse), bool(reset_after), store=False
-        )
+        mask_t = None if recurrent_mask is None else recurrent_mask.detach().contiguous()
+        out_tm, h_n, _, _ = _forward(*params, mask_t, *options, store=False)
     return out_tm.transpose(0, 1), h_n
