@@ -80,7 +80,8 @@ class ClassifierNetwork(nn.Module):
     hidden_size, num_layers, bidirectional : GRU shape.
     pooling : one of :data:`POOLINGS`.
     dropout : float
-        On the embeddings / step inputs, between GRU layers and before the head.
+        On the GRU's inputs (its ``input_dropout``: one mask per sequence over the features, as
+        Keras's GRU ``dropout``; GRU-D: per step), between GRU layers and before the head.
     recurrent_dropout : float
         The GRU's (one mask per sequence).
     vocab_size, embedding_dim : text only.
@@ -132,6 +133,7 @@ class ClassifierNetwork(nn.Module):
                 num_layers=num_layers,
                 bidirectional=bidirectional,
                 dropout=dropout,
+                input_dropout=dropout,
                 recurrent_dropout=recurrent_dropout,
                 **(gru_options or {}),
             )
@@ -161,9 +163,7 @@ class ClassifierNetwork(nn.Module):
         if self.decay:
             outputs, final = self._gru_d(steps, valid)
             return outputs, final, valid, static
-        if self.input == "text":
-            steps = self.input_dropout(steps)
-        outputs, h_n = self.gru(steps, lengths=lengths)
+        outputs, h_n = self.gru(steps, lengths=lengths)  # input dropout: the GRU's own
         last = h_n[-self.directions :].permute(1, 0, 2).reshape(len(x), -1)  # (B, D*H)
         return outputs, last, valid, static
 

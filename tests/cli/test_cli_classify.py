@@ -1,0 +1,114 @@
+"""grukit train classify / predict / evaluate on texts and series files a newcomer writes."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from support.classification import sentiment_texts, vital_signs
+from support.cli import run
+
+FAST = ["--hidden-size", "8", "--embedding-dim", "8", "--epochs", "3", "--lr", "0.01"]
+
+
+@pytest.fixture(scope="module")
+def reviews_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("text") / "reviews.csv"
+    texts, labels = sentiment_texts(200)
+    pd.DataFrame({"review": texts, "sentiment": labels}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def vitals_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("series") / "vitals.csv"
+    vital_signs(120).rename(columns={"id": "patient", "time": "t", "label": "died"}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+def test_train_classify_texts_writes_the_run_and_the_comparison(reviews_csv, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, stderr = run(
+        capsys, "train", "classify", reviews_csv, "--text-column", "review",
+        "--label-column", "sentiment", "--min-count", "1", "--pooling", "attention",
+        "--out", out, *FAST,
+    )  # fmt: skip
+    assert code == 0, stderr
+    for name in ("config.json", "model.safetensors", "metrics.json", "scores.csv", "run.json",
+                 "attention.json"):  # fmt: skip
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["models"]) == {"gru", "tfidf_logistic", "majority"}
+    assert metrics["n"] == 40  # the stratified 0.2 test part
+    assert "tfidf_logistic" in stdout and "The GRU" in stdout
+    scores = pd.read_csv(out / "scores.csv")
+    assert list(scores.columns) == ["id", "label", "gru", "tfidf_logistic", "majority"]
+
+    code, stdout, _ = run(capsys, "evaluate", out, reviews_csv)
+    assert code == 0 and "the test part of" in stdout
+    assert json.loads((out / "metrics.json").read_text())["n"] == 40
+    code, stdout, _ = run(capsys, "evaluate", out, reviews_csv, "--all")
+    assert code == 0 and json.loads((out / "metrics.json").read_text())["n"] == 200
+
+    plain = tmp_path / "new.csv"
+    pd.DataFrame({"review": ["good film", "awful plot"]}).to_csv(plain, index=False)
+    code, stdout, _ = run(capsys, "predict", out, plain)
+    assert code == 0
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert list(predictions.columns) == ["id", "predicted", "p_neg", "p_pos"]
+
+
+def test_train_classify_series_with_streaming_risk(vitals_csv, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, stderr = run(
+        capsys, "train", "classify", vitals_csv, "--id-column", "patient", "--time-column", "t",
+        "--label-column", "died", "--horizon-hours", "24", "--threshold", "youden",
+        "--out", out, *FAST,
+    )  # fmt: skip
+    assert code == 0, stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["models"]) == {"gru", "summary_logistic", "majority"}
+    assert set(metrics["streaming_auc"]) == {"6", "12", "24", "48"}
+    streaming = pd.read_csv(out / "streaming.csv")
+    assert list(streaming.columns) == ["id", "label", "hours", "risk"]
+    assert set(streaming["label"]) == {0, 1}
+    code, _, _ = run(capsys, "report", out)
+    assert code == 0 and (out / "report.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("rows", "options", "message"),
+    [
+        ({"review": ["good", ""], "sentiment": ["pos", "neg"]}, [], "row 1 is an empty text"),
+        ({"review": ["good", "bad"]}, [], "no label column named label or sentiment"),
+        ({"review": ["good", "bad"], "sentiment": ["pos", "pos"]}, [], "one class only"),
+        (
+            {"review": ["good", "bad"], "y": [1, 0]},
+            ["--label-column", "mood"],
+            "no label column 'mood'",
+        ),
+    ],
+)
+def test_bad_text_files_get_one_line_and_exit_2(rows, options, message, tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    code, _, stderr = run(capsys, "train", "classify", path, "--out", tmp_path / "r", *options)
+    assert code == 2
+    assert message in stderr and len(stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+
+
+def test_bad_series_files_get_one_line(vitals_csv, tmp_path, capsys):
+    frame = pd.read_csv(vitals_csv)
+    frame.loc[frame["patient"] == 7, "died"] = None
+    path = tmp_path / "bad.csv"
+    frame.to_csv(path, index=False)
+    code, _, stderr = run(
+        capsys, "train", "classify", path, "--id-column", "patient", "--label-column", "died",
+        "--time-column", "t", "--out", tmp_path / "r",
+    )  # fmt: skip
+    assert code == 2 and "series 7 has no label in 'died'" in stderr
