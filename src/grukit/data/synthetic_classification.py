@@ -316,12 +316,12 @@ def write_physionet2012(stays: ICUStays, folder: str | Path) -> tuple[Path, Path
     names = observations["variable"].astype(str).to_numpy()
     values = observations["value"].to_numpy(dtype=np.float64)
     for record, static in stays.static.iterrows():
-        lines = ["Time,Parameter,Value", f"00:00,RecordID,{int(record)}"]  # type: ignore[call-overload]
+        lines = ["Time,Parameter,Value", f"00:00,RecordID,{int(record)}"]
         lines += [f"00:00,{name},{_text(static[name])}" for name in PHYSIONET2012_STATIC[1:]]
         for i in positions.get(record, ()):
             if not np.isnan(values[i]):
                 lines.append(f"{_clock(hours[i])},{names[i]},{_text(values[i])}")
-        atomic_write_text(folder / f"{int(record)}.txt", "\n".join(lines) + "\n")  # type: ignore[call-overload]
+        atomic_write_text(folder / f"{int(record)}.txt", "\n".join(lines) + "\n")
     if stays.labels is None:
         return folder, None
     return folder, atomic_write_text(folder / "Outcomes.txt", _outcomes_text(stays))
