@@ -39,6 +39,6 @@ def test_error_plot_draws_the_steps_in_numeric_order(tmp_path, monkeypatch):
         drawn.extend(line.get_xdata().tolist() for line in figure.axes[0].get_lines())
         return path
 
-    monkeypatch.setattr(plots, "_save", keep_lines)
+    monkeypatch.setattr(plots, "save_figure", keep_lines)
     plot_error_by_step(scrambled, tmp_path / "errors.png")
     assert drawn and all(x == list(range(1, 13)) for x in drawn)

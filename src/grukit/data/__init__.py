@@ -67,7 +67,10 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "split_by_date": "grukit.data.splits",
         "split_by_fraction": "grukit.data.splits",
         "summary_features": "grukit.data.irregular",
+        "synthetic_icu_stays": "grukit.data.synthetic_classification",
+        "synthetic_reviews": "grukit.data.synthetic_classification",
         "time_step": "grukit.data.seasonality",
         "to_grid": "grukit.data.irregular",
+        "write_physionet2012": "grukit.data.synthetic_classification",
     },
 )

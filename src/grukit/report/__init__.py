@@ -10,13 +10,20 @@ from grukit._lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
-        "image_html": "grukit.report.html",
+        "attention_html": "grukit.report.classification",
+        "calibration_bins": "grukit.report.classification",
+        "image_html": "grukit.report._pieces",
         "plot_anomalies": "grukit.report.plots",
+        "plot_calibration": "grukit.report.classification",
+        "plot_confusion": "grukit.report.classification",
         "plot_error_by_step": "grukit.report.plots",
         "plot_forecast": "grukit.report.plots",
         "plot_loss_curves": "grukit.report.plots",
+        "plot_precision_recall": "grukit.report.classification",
+        "plot_risk_over_time": "grukit.report.classification",
+        "plot_roc_curves": "grukit.report.classification",
         "render_page": "grukit.report.html",
-        "table_html": "grukit.report.html",
+        "table_html": "grukit.report._pieces",
         "write_report": "grukit.report.html",
     },
 )

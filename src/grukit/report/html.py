@@ -4,7 +4,8 @@ A run directory (written by ``grukit train`` and ``grukit evaluate``) holds::
 
     config.json  model.safetensors  history.json    the model (grukit.load reads these)
     metrics.json                                    the evaluation (vs baselines, or detection)
-    backtest.csv | detections.csv                   rolling forecasts, or scores and flags
+    backtest.csv | detections.csv | scores.csv      rolling forecasts, scores and flags, or
+                                                    the classifiers' probabilities
     plots/*.png  report.html                        written by write_report
 
 The page references the PNGs by relative path, so the folder can be moved or zipped as a whole.
@@ -21,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from grukit.io import atomic_write_text, read_json
+from grukit.report._pieces import image_html, table_html
 
 __all__ = ["image_html", "render_page", "table_html", "write_report"]
 
@@ -36,17 +38,6 @@ th { background: #f4f4f4; } img { max-width: 100%; margin: .5em 0; }
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "target"
-
-
-def table_html(table: pd.DataFrame, *, digits: int = 4) -> str:
-    """An HTML table of a DataFrame (numbers with `digits` significant digits, NaN as "-")."""
-    return table.to_html(
-        float_format=lambda value: f"{value:.{digits}g}", na_rep="-", border=0, escape=True
-    )
-
-
-def image_html(relative_path: str, alt: str) -> str:
-    return f'<img src="{html.escape(relative_path)}" alt="{html.escape(alt)}">'
 
 
 def render_page(title: str, sections: Sequence[tuple[str, str]], *, intro: str = "") -> str:
@@ -161,7 +152,10 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
     Uses what the run holds: the loss curves always (``history.json``); for a forecaster the
     model-vs-baselines tables (``metrics.json``), errors per step and forecasts against the
     truth (``backtest.csv``); for a detector the detection scores and the series with scores,
-    threshold and flags (``detections.csv``). Returns the page's path.
+    threshold and flags (``detections.csv``); for a sequence classifier the model-vs-baselines
+    and per-class tables, the confusion matrix, ROC, precision-recall and reliability curves,
+    the risk over time and the attention over tokens (see
+    :mod:`grukit.report.classification_page`). Returns the page's path.
 
     Raises
     ------
@@ -183,6 +177,11 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
     if task == "forecaster":
         sections += _forecast_sections(run, plots, config)
         kind = "Forecast"
+    elif task == "sequence_classifier":
+        from grukit.report.classification_page import classification_sections
+
+        sections += classification_sections(run, plots, config)
+        kind = "Classification"
     else:
         sections += _detection_sections(run, plots, config)
         kind = "Anomaly detection"

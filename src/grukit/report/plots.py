@@ -6,7 +6,6 @@ atomically (a reader never sees a half-written PNG); it returns the path written
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from grukit.io import atomic_write_bytes
+from grukit.report._figures import pyplot, save_figure
 
 __all__ = ["plot_anomalies", "plot_error_by_step", "plot_forecast", "plot_loss_curves"]
 
@@ -25,29 +24,12 @@ MODEL_STYLES = {
 }
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")  # never open a window; works without a display
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(figure: Any, path: str | Path) -> Path:
-    buffer = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=100)
-    _pyplot().close(figure)
-    return atomic_write_bytes(path, buffer.getvalue())
-
-
 def plot_loss_curves(history: Mapping[str, Any], path: str | Path) -> Path:
     """Training (and validation) loss per epoch, log scale, the best epoch marked.
 
     `history` is :meth:`grukit.train.History.to_dict` (the run's ``history.json``).
     """
-    plt = _pyplot()
+    plt = pyplot()
     train = np.asarray(history["train_loss"], dtype=np.float64)
     epochs = np.arange(1, train.size + 1)
     figure, axis = plt.subplots(figsize=(7, 4))
@@ -70,7 +52,7 @@ def plot_loss_curves(history: Mapping[str, Any], path: str | Path) -> Path:
     axis.set_ylabel("loss (scaled units)")
     axis.set_title("Loss curves")
     axis.legend()
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_forecast(
@@ -98,7 +80,7 @@ def plot_forecast(
     series, id_column
         With several series, the one to show (default the first).
     """
-    plt = _pyplot()
+    plt = pyplot()
     frame = backtest
     target = str(frame["target"].iloc[0]) if target is None else target
     frame = frame[frame["target"].astype(str) == target]
@@ -120,7 +102,7 @@ def plot_forecast(
         axis.set_title(f"{target}: {step} step{'s' if step > 1 else ''} ahead")
         axis.legend(loc="upper left", fontsize=8, ncol=4)
     figure.autofmt_xdate()
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 _BACKTEST_KNOWN = {"window", "step", "target", "actual", *MODEL_STYLES}
@@ -128,7 +110,7 @@ _BACKTEST_KNOWN = {"window", "step", "target", "actual", *MODEL_STYLES}
 
 def plot_error_by_step(table: pd.DataFrame, path: str | Path, *, metric: str = "rmse") -> Path:
     """`metric` per horizon step for each model (a row of the evaluation table each)."""
-    plt = _pyplot()
+    plt = pyplot()
     columns = [c for c in table.columns if str(c).startswith(f"{metric}@")]
     columns.sort(key=lambda c: int(str(c).split("@")[1]))  # as numbers: @2 before @10
     steps = [int(str(c).split("@")[1]) for c in columns]
@@ -141,7 +123,7 @@ def plot_error_by_step(table: pd.DataFrame, path: str | Path, *, metric: str = "
     axis.set_xticks(steps)
     axis.set_title(f"{metric.upper()} per horizon step (lower is better)")
     axis.legend()
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_anomalies(
@@ -160,7 +142,7 @@ def plot_anomalies(
     `detections` is :meth:`grukit.AnomalyDetector.detect`'s table (the run's
     ``detections.csv``): the value columns, ``score`` and ``flag``.
     """
-    plt = _pyplot()
+    plt = pyplot()
     frame = detections if last is None else detections.tail(last)
     if time_column is not None and time_column in frame.columns:
         x = pd.to_datetime(frame[time_column]).to_numpy()
@@ -197,4 +179,4 @@ def plot_anomalies(
     bottom.set_title("Anomaly score")
     if time_column is not None:
         figure.autofmt_xdate()
-    return _save(figure, path)
+    return save_figure(figure, path)
