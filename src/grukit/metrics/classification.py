@@ -5,7 +5,7 @@ positive-class probability ``p`` (shape ``(N,)``, binary problems) or one row pe
 (shape ``(N, C)``). Every result is made of plain Python ``int``, ``float``, ``str``, ``None``
 and lists, so ``json.dumps`` writes it as it is (no NaN: an undefined score is ``None``).
 
-Each sklearn call is given ``labels=`` (every class gets its row, present or not) and
+The counting metrics are given ``labels=`` (every class gets its row, present or not) and
 ``zero_division=0`` (a precision with nothing predicted, or a recall with no example, is 0).
 """
 
@@ -44,7 +44,7 @@ def _labels(y_true: Any) -> np.ndarray:
     if y.dtype.kind == "f":
         whole = np.isfinite(y) & (y == np.round(y))
         if not whole.all():
-            raise ValueError(f"`y_true` must hold class indices, got {y[~whole][0]!r}")
+            raise ValueError(f"`y_true` must hold class indices, got {y[~whole][0].item()!r}")
     elif y.dtype.kind not in "iu":
         raise ValueError(f"`y_true` must hold integer class indices, got dtype {y.dtype}")
     return y.astype(np.int64)
@@ -122,8 +122,9 @@ def classification_metrics(
         Class indices ``0 .. C-1``.
     proba : array-like, shape (N,) or (N, C)
         ``(N,)``: the probability of class 1 (then ``C = 2``). ``(N, C)``: one probability per
-        class; rows must sum to 1 within :data:`ROW_SUM_TOLERANCE`. For ``C = 2`` the second
-        column is used as it is; for ``C > 2`` rows are rescaled to sum to 1 exactly.
+        class; rows must sum to 1 within :data:`ROW_SUM_TOLERANCE`. The probabilities are used
+        as given (for ``C = 2``, the second column), except that the log-loss of ``C > 2``
+        classes rescales each row to sum to 1.
     threshold : float in [0, 1], optional
         Binary only: class 1 is predicted where ``p >= threshold`` (default 0.5).
     classes : sequence, optional
@@ -167,7 +168,7 @@ def classification_metrics(
         return _binary_metrics(y, p if p.ndim == 1 else p[:, 1], threshold, names)
     if threshold is not None:
         raise ValueError(f"`threshold` is for binary problems only, got C = {n_classes} classes")
-    return _multiclass_metrics(y, p / p.sum(axis=1, keepdims=True), names)
+    return _multiclass_metrics(y, p, names)
 
 
 def _per_class(y: np.ndarray, predicted: np.ndarray, names: list[Any]) -> list[dict[str, Any]]:
@@ -223,10 +224,8 @@ def _ovr_roc_auc(y: np.ndarray, proba: np.ndarray) -> float | None:
     present = np.unique(y)
     if present.size < 2:
         return None
-    labels = list(range(proba.shape[1]))
-    if present.size == len(labels):
-        return float(skm.roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=labels))
-    # sklearn refuses an absent class; its one-vs-rest macro is this mean over the classes
+    # sklearn's multi_class="ovr" macro AUC is this mean, but it refuses an absent class and
+    # rows that do not sum to 1 within 1e-5 (a rescaling would break ties in the columns)
     return float(np.mean([skm.roc_auc_score(y == k, proba[:, k]) for k in present]))
 
 
@@ -241,7 +240,7 @@ def _multiclass_metrics(y: np.ndarray, proba: np.ndarray, names: list[Any]) -> d
         "recall_macro": float(skm.recall_score(y, predicted, **macro)),
         "f1_macro": float(skm.f1_score(y, predicted, **macro)),
         "roc_auc": _ovr_roc_auc(y, proba),
-        "log_loss": float(skm.log_loss(y, proba, labels=labels)),
+        "log_loss": float(skm.log_loss(y, proba / proba.sum(axis=1, keepdims=True), labels=labels)),
         "confusion": skm.confusion_matrix(y, predicted, labels=labels).tolist(),
         "per_class": _per_class(y, predicted, names),
     }
