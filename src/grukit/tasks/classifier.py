@@ -169,6 +169,8 @@ class SequenceClassifier(Task):
 
     # -- reading -----------------------------------------------------------------------------
     def _read(self, data: Any, *, training: bool = False, labelled: bool = True) -> Any:
+        if isinstance(data, data_forms.TextSamples | data_forms.SeriesSamples):
+            return data  # read already (a run's parts)
         if self.input == "text":
             return data_forms.read_texts(
                 data, text_column=self.text_column, label_column=self.label_column,
@@ -193,14 +195,7 @@ class SequenceClassifier(Task):
 
     # -- preparation -------------------------------------------------------------------------
     def _learn_preparation(self, samples: Any) -> Any:
-        labels = samples.labels
-        classes = sorted(set(labels.tolist()), key=lambda c: (str(type(c)), c))
-        if len(classes) < 2:
-            raise GrukitDataError(
-                f"{samples.source}: the labels hold one class only ({classes[0]!r}); a "
-                "classifier needs at least two"
-            )
-        self.classes_ = classes
+        self.classes_ = data_forms.classes_of(samples)
         if self.input == "text":
             self._text = TextPreparation(
                 self.level, self.lower, self.strip_html, self.max_length, self.truncate

@@ -24,7 +24,14 @@ import pandas as pd
 
 from grukit.data._errors import GrukitDataError
 
-__all__ = ["SeriesSamples", "TextSamples", "read_series", "read_texts", "split_samples"]
+__all__ = [
+    "SeriesSamples",
+    "TextSamples",
+    "classes_of",
+    "read_series",
+    "read_texts",
+    "split_samples",
+]
 
 TEXT_COLUMNS = ("text", "review", "sentence", "document", "content")
 LABEL_COLUMNS = ("label", "sentiment", "class", "target", "y")
@@ -140,7 +147,7 @@ def read_texts(data: Any, *, text_column: str | None = None, label_column: str |
         frame = data if isinstance(data, pd.DataFrame) else read_table(data)
         column = _pick(frame, text_column, TEXT_COLUMNS, "text", "--text-column", source)
         texts = frame[column].tolist()
-        if labelled or label_column is not None:
+        if labelled or (label_column is not None and label_column in frame.columns):
             name = _pick(frame, label_column, LABEL_COLUMNS, "label", "--label-column", source)
             labels = frame[name].tolist()
         source = f"{source} column {column!r}"
@@ -151,6 +158,8 @@ def read_texts(data: Any, *, text_column: str | None = None, label_column: str |
             f"aclImdb_v1.tar.gz, got {type(data).__name__}"
         )
     for row, text in enumerate(texts):
+        if text is None or (isinstance(text, float) and np.isnan(text)):  # an empty CSV cell
+            raise GrukitDataError(f"{source}: row {row} is an empty text")
         if not isinstance(text, str):
             raise GrukitDataError(f"{source}: row {row} is not text ({type(text).__name__})")
         if not text.strip():
@@ -160,6 +169,17 @@ def read_texts(data: Any, *, text_column: str | None = None, label_column: str |
     if labelled and labels is None:
         raise GrukitDataError(f"{source} has no labels")
     return TextSamples(texts, None if labels is None else _labels(labels, source), source)
+
+
+def classes_of(samples: Any) -> list[Any]:
+    """The sorted classes of labelled training samples; one class only is refused."""
+    classes = sorted(set(samples.labels.tolist()), key=lambda c: (str(type(c)), c))
+    if len(classes) < 2:
+        raise GrukitDataError(
+            f"{samples.source}: the labels hold one class only ({classes[0]!r}); a "
+            "classifier needs at least two"
+        )
+    return classes
 
 
 def split_samples(samples: Any, fraction: float, seed: int) -> tuple[Any, Any]:
@@ -240,7 +260,7 @@ def _from_table(frame: pd.DataFrame, options: dict[str, Any], source: str,
     time_column = _pick(frame, options.get("time_column"), ("time", "hours", "hour", "t"),
                         "time", "--time-column", source)  # fmt: skip
     label_column = None
-    if labelled or options.get("label_column"):
+    if labelled or options.get("label_column") in frame.columns:
         label_column = _pick(frame, options.get("label_column"), LABEL_COLUMNS, "label",
                              "--label-column", source)  # fmt: skip
     ids = frame[id_column]

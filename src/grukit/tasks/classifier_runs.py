@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grukit.tasks.classifier_data import _is_imdb, split_samples
+from grukit.tasks.classifier_data import _is_imdb, classes_of, split_samples
 from grukit.tasks.runs import CHECKPOINTS, DEFAULT_TEST_FRACTION, locked_run, start_run
 
 __all__ = ["ClassificationRun", "data_argument", "test_part"]
@@ -37,6 +37,7 @@ def _test_fraction(options: Mapping[str, Any]) -> float:
 def test_part(model: Any, data: Any, options: Mapping[str, Any], seed: int) -> tuple[Any, Any]:
     """(training samples, test samples or None) of `data` under the run's `options`."""
     samples = model.read(data, split="train")
+    classes_of(samples)  # one class only: refused before anything is split or written
     if options.get("test") is not None:
         test = model.read(data_argument(options["test"], options.get("test_outcomes")))
         return samples, test
