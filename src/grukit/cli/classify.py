@@ -23,6 +23,7 @@ CLASSIFY_DEFAULTS: dict[str, Any] = {
     "dropout": 0.0, "recurrent_dropout": 0.0, "class_weight": None, "threshold": "0.5",
     "max_vocab": 20000, "min_count": 2, "max_length": 400, "embedding_dim": 128,
     "word_vectors": None, "step_hours": 1.0, "horizon_hours": None, "decay": False,
+    "unknown": "error",
     "epochs": None, "batch_size": None, "lr": None, "seed": None, "device": None,
     "threads": None, "resume": False,
 }  # fmt: skip
@@ -59,7 +60,7 @@ def build_classifier(options: Mapping[str, Any], gru_config: Any, train_config: 
     names = ("hidden_size", "num_layers", "bidirectional", "pooling", "dropout",
              "recurrent_dropout", "class_weight", "text_column", "label_column", "max_vocab",
              "min_count", "max_length", "embedding_dim", "id_column", "time_column",
-             "step_hours", "horizon_hours", "decay")  # fmt: skip
+             "step_hours", "horizon_hours", "decay", "unknown")  # fmt: skip
     word_vectors = options.get("word_vectors")
     return SequenceClassifier(
         input=_input_kind(options),
@@ -73,20 +74,20 @@ def build_classifier(options: Mapping[str, Any], gru_config: Any, train_config: 
 
 def run_train_classify(given: dict[str, Any], *, declared: Callable | None = None) -> Any:
     """``grukit train classify``: train, evaluate on the test part beside the baselines, save."""
-    from grukit.cli.commands import _apply_threads, _require, _training_lines
+    from grukit.cli.console import apply_threads, require_options, training_lines
     from grukit.tasks.classifier_runs import ClassificationRun, data_argument
     from grukit.tasks.config import GRUConfig
 
     options, train_table, gru_table = resolve_options(given, CLASSIFY_DEFAULTS, declared=declared)
-    _require(options, ["out"])
-    _apply_threads(options)
+    require_options(options, ["out"])
+    apply_threads(options)
     model = build_classifier(
         options, GRUConfig.from_dict(gru_table), train_config_from(options, train_table)
     )
     data = data_argument(given["data"], options.get("outcomes"))
     with ClassificationRun.start(model, data, options, command="classify") as run:
         _echo(f"Training a GRU {model.input} classifier on {len(run.train)} samples ...")
-        with _training_lines():
+        with training_lines():
             run.fit(model)
         _echo(
             f"Trained {len(model.history_)} epochs (best {model.history_.best_epoch}, "

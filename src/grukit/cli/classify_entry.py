@@ -10,125 +10,189 @@ import typer
 
 __all__ = ["train_classify"]
 
-Text = Annotated[str | None, typer.Option()]
+_Data = Annotated[
+    Path,
+    typer.Argument(
+        help="A CSV/Parquet table (texts and labels, or series: id, time, variables or "
+        "Parameter,Value rows, label), the IMDB folder or aclImdb_v1.tar.gz, or PhysioNet "
+        "2012 records (set-a/ or set-a.tar.gz, with --outcomes)."
+    ),
+]
+
+_Out = Annotated[Path | None, typer.Option(help="Run directory to create (required).")]
+
+_Input = Annotated[
+    str | None,
+    typer.Option(
+        help="text, series or auto (default: series with --outcomes, --id-column "
+        "or --time-column or a set-* path, else text)."
+    ),
+]
+
+_TextColumn = Annotated[
+    str | None, typer.Option(help="Text column (default: found by name: text, review, ...).")
+]
+
+_LabelColumn = Annotated[
+    str | None,
+    typer.Option(help="Label column (default: label, sentiment, class, target or y)."),
+]
+
+_IdColumn = Annotated[
+    str | None, typer.Option(help="Series id column (default: id, record or patient).")
+]
+
+_TimeColumn = Annotated[
+    str | None,
+    typer.Option(help="Series time column: hours, or dates (default: time, hours or t)."),
+]
+
+_Outcomes = Annotated[
+    Path | None, typer.Option(help="PhysioNet Outcomes-a.txt for the records in DATA.")
+]
+
+_Test = Annotated[
+    Path | None,
+    typer.Option(help="Test data (default: IMDB's test split, else a random --test-fraction)."),
+]
+
+_TestOutcomes = Annotated[Path | None, typer.Option(help="Outcomes file of --test (PhysioNet).")]
+
+_TestFraction = Annotated[
+    float | None,
+    typer.Option(help="Stratified random part held out for testing (default 0.2; 0: none)."),
+]
+
+_ValidationFraction = Annotated[
+    float | None,
+    typer.Option(
+        help="Part of the training samples for early stopping and the threshold (default 0.1)."
+    ),
+]
+
+_HiddenSize = Annotated[int | None, typer.Option(help="GRU hidden size (default 64).")]
+
+_NumLayers = Annotated[int | None, typer.Option(help="Stacked GRU layers (default 1).")]
+
+_Bidirectional = Annotated[
+    bool | None,
+    typer.Option(
+        "--bidirectional/--no-bidirectional", help="Read both directions (no streaming then)."
+    ),
+]
+
+_Pooling = Annotated[str | None, typer.Option(help="last (default), mean, max or attention.")]
+
+_Dropout = Annotated[
+    float | None,
+    typer.Option(help="Dropout on inputs, between layers and before the head (default 0)."),
+]
+
+_RecurrentDropout = Annotated[
+    float | None, typer.Option(help="The GRU's recurrent dropout (default 0).")
+]
+
+_ClassWeight = Annotated[str | None, typer.Option(help="balanced: weigh classes by their rarity.")]
+
+_Threshold = Annotated[
+    str | None,
+    typer.Option(
+        help="Binary decision: a probability (0.5), f1, youden, accuracy, sensitivity:L or "
+        "specificity:L (chosen on validation)."
+    ),
+]
+
+_MaxVocab = Annotated[int | None, typer.Option(help="Vocabulary size limit (default 20000).")]
+
+_MinCount = Annotated[
+    int | None, typer.Option(help="Minimum count of a vocabulary word (default 2).")
+]
+
+_MaxLength = Annotated[
+    int | None, typer.Option(help="Tokens kept per text, its last ones (default 400).")
+]
+
+_EmbeddingDim = Annotated[int | None, typer.Option(help="Word embedding size (default 128).")]
+
+_WordVectors = Annotated[
+    Path | None, typer.Option(help="word2vec/GloVe text file to start the embedding from.")
+]
+
+_StepHours = Annotated[float | None, typer.Option(help="Series grid step in hours (default 1).")]
+
+_HorizonHours = Annotated[
+    float | None,
+    typer.Option(help="Hours covered (default: the training span; PhysioNet: 48)."),
+]
+
+_Decay = Annotated[
+    bool | None, typer.Option("--decay/--no-decay", help="GRU-D's learned decays (series).")
+]
+
+_Unknown = Annotated[
+    str | None,
+    typer.Option(
+        help="PhysioNet parameters that are not the challenge's: error (default), keep or drop."
+    ),
+]
+
+_Epochs = Annotated[int | None, typer.Option(help="Maximum epochs (default 50).")]
+
+_BatchSize = Annotated[int | None, typer.Option(help="Samples per batch (default 64).")]
+
+_Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate (default 1e-3).")]
+
+_Seed = Annotated[int | None, typer.Option(help="Random seed (default 0).")]
+
+_Device = Annotated[str | None, typer.Option(help="auto (default), cpu, cuda or cuda:N.")]
+
+_Threads = Annotated[int | None, typer.Option(help="PyTorch CPU threads.")]
+
+_Resume = Annotated[
+    bool | None, typer.Option("--resume", help="Continue the interrupted run in --out.")
+]
+
+_Config = Annotated[Path | None, typer.Option(help="TOML file of options (as for train forecast).")]
 
 
 def train_classify(
-    data: Annotated[
-        Path,
-        typer.Argument(
-            help="A CSV/Parquet table (texts and labels, or series: id, time, variables or "
-            "Parameter,Value rows, label), the IMDB folder or aclImdb_v1.tar.gz, or PhysioNet "
-            "2012 records (set-a/ or set-a.tar.gz, with --outcomes)."
-        ),
-    ],
-    out: Annotated[Path | None, typer.Option(help="Run directory to create (required).")] = None,
-    input: Annotated[
-        str | None,
-        typer.Option(
-            help="text, series or auto (default: series with --outcomes, --id-column "
-            "or --time-column or a set-* path, else text)."
-        ),
-    ] = None,
-    text_column: Annotated[
-        str | None, typer.Option(help="Text column (default: found by name: text, review, ...).")
-    ] = None,
-    label_column: Annotated[
-        str | None,
-        typer.Option(help="Label column (default: label, sentiment, class, target or y)."),
-    ] = None,
-    id_column: Annotated[
-        str | None, typer.Option(help="Series id column (default: id, record or patient).")
-    ] = None,
-    time_column: Annotated[
-        str | None,
-        typer.Option(help="Series time column: hours, or dates (default: time, hours or t)."),
-    ] = None,
-    outcomes: Annotated[
-        Path | None, typer.Option(help="PhysioNet Outcomes-a.txt for the records in DATA.")
-    ] = None,
-    test: Annotated[
-        Path | None,
-        typer.Option(help="Test data (default: IMDB's test split, else a random --test-fraction)."),
-    ] = None,
-    test_outcomes: Annotated[
-        Path | None, typer.Option(help="Outcomes file of --test (PhysioNet).")
-    ] = None,
-    test_fraction: Annotated[
-        float | None,
-        typer.Option(help="Stratified random part held out for testing (default 0.2; 0: none)."),
-    ] = None,
-    validation_fraction: Annotated[
-        float | None,
-        typer.Option(
-            help="Part of the training samples for early stopping and the threshold (default 0.1)."
-        ),
-    ] = None,
-    hidden_size: Annotated[int | None, typer.Option(help="GRU hidden size (default 64).")] = None,
-    num_layers: Annotated[int | None, typer.Option(help="Stacked GRU layers (default 1).")] = None,
-    bidirectional: Annotated[
-        bool | None,
-        typer.Option(
-            "--bidirectional/--no-bidirectional", help="Read both directions (no streaming then)."
-        ),
-    ] = None,
-    pooling: Annotated[
-        str | None, typer.Option(help="last (default), mean, max or attention.")
-    ] = None,
-    dropout: Annotated[
-        float | None,
-        typer.Option(help="Dropout on inputs, between layers and before the head (default 0)."),
-    ] = None,
-    recurrent_dropout: Annotated[
-        float | None, typer.Option(help="The GRU's recurrent dropout (default 0).")
-    ] = None,
-    class_weight: Annotated[
-        str | None, typer.Option(help="balanced: weigh classes by their rarity.")
-    ] = None,
-    threshold: Annotated[
-        str | None,
-        typer.Option(
-            help="Binary decision: a probability (0.5), f1, youden, accuracy, sensitivity:L or "
-            "specificity:L (chosen on validation)."
-        ),
-    ] = None,
-    max_vocab: Annotated[
-        int | None, typer.Option(help="Vocabulary size limit (default 20000).")
-    ] = None,
-    min_count: Annotated[
-        int | None, typer.Option(help="Minimum count of a vocabulary word (default 2).")
-    ] = None,
-    max_length: Annotated[
-        int | None, typer.Option(help="Tokens kept per text, its last ones (default 400).")
-    ] = None,
-    embedding_dim: Annotated[
-        int | None, typer.Option(help="Word embedding size (default 128).")
-    ] = None,
-    word_vectors: Annotated[
-        Path | None, typer.Option(help="word2vec/GloVe text file to start the embedding from.")
-    ] = None,
-    step_hours: Annotated[
-        float | None, typer.Option(help="Series grid step in hours (default 1).")
-    ] = None,
-    horizon_hours: Annotated[
-        float | None,
-        typer.Option(help="Hours covered (default: the training span; PhysioNet: 48)."),
-    ] = None,
-    decay: Annotated[
-        bool | None, typer.Option("--decay/--no-decay", help="GRU-D's learned decays (series).")
-    ] = None,
-    epochs: Annotated[int | None, typer.Option(help="Maximum epochs (default 50).")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Samples per batch (default 64).")] = None,
-    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default 1e-3).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed (default 0).")] = None,
-    device: Annotated[str | None, typer.Option(help="auto (default), cpu, cuda or cuda:N.")] = None,
-    threads: Annotated[int | None, typer.Option(help="PyTorch CPU threads.")] = None,
-    resume: Annotated[
-        bool | None, typer.Option("--resume", help="Continue the interrupted run in --out.")
-    ] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="TOML file of options (as for train forecast).")
-    ] = None,
+    data: _Data,
+    out: _Out = None,
+    input: _Input = None,
+    text_column: _TextColumn = None,
+    label_column: _LabelColumn = None,
+    id_column: _IdColumn = None,
+    time_column: _TimeColumn = None,
+    outcomes: _Outcomes = None,
+    test: _Test = None,
+    test_outcomes: _TestOutcomes = None,
+    test_fraction: _TestFraction = None,
+    validation_fraction: _ValidationFraction = None,
+    hidden_size: _HiddenSize = None,
+    num_layers: _NumLayers = None,
+    bidirectional: _Bidirectional = None,
+    pooling: _Pooling = None,
+    dropout: _Dropout = None,
+    recurrent_dropout: _RecurrentDropout = None,
+    class_weight: _ClassWeight = None,
+    threshold: _Threshold = None,
+    max_vocab: _MaxVocab = None,
+    min_count: _MinCount = None,
+    max_length: _MaxLength = None,
+    embedding_dim: _EmbeddingDim = None,
+    word_vectors: _WordVectors = None,
+    step_hours: _StepHours = None,
+    horizon_hours: _HorizonHours = None,
+    decay: _Decay = None,
+    unknown: _Unknown = None,
+    epochs: _Epochs = None,
+    batch_size: _BatchSize = None,
+    lr: _Lr = None,
+    seed: _Seed = None,
+    device: _Device = None,
+    threads: _Threads = None,
+    resume: _Resume = None,
+    config: _Config = None,
 ) -> None:
     """Train a GRU classifier of texts or irregular series, evaluate it beside the baselines."""
     options = dict(locals())  # before the import below adds a local

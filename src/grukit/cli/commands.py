@@ -9,9 +9,7 @@ CSVs beside it. Each training command is one :class:`TrainCommand`, all run by :
 from __future__ import annotations
 
 import contextlib
-import logging
-import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 import pandas as pd
 import typer
 
+from grukit.cli.console import apply_threads, require_options, training_lines
 from grukit.cli.options import resolve_options, split_names, train_config_from
 from grukit.cli.results import evaluate_detector, evaluate_forecaster, write_csv
 
@@ -84,47 +83,6 @@ DETECT_DEFAULTS = {
 
 def _echo(text: str = "") -> None:
     typer.echo(text)
-
-
-class _CurrentStderr(logging.StreamHandler):
-    """A handler writing to whatever ``sys.stderr`` is at the time (pytest swaps it)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr  # not setStream: that flushes the old, maybe closed, stream
-        super().emit(record)
-
-
-@contextlib.contextmanager
-def _training_lines() -> Iterator[None]:
-    """Let the training loop's per-epoch lines through (when no progress bar is drawn) for the
-    duration of one command, then put the logger back as it was."""
-    logger = logging.getLogger("grukit.train")
-    handler = _CurrentStderr()
-    handler.setFormatter(logging.Formatter("  %(message)s"))
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
-def _apply_threads(options: Mapping[str, Any]) -> None:
-    if options.get("threads") is not None:
-        from grukit.runtime import set_num_threads
-
-        set_num_threads(options["threads"])
-
-
-def _require(options: Mapping[str, Any], names: list[str]) -> None:
-    for name in names:
-        if options.get(name) is None:
-            raise ValueError(
-                f"missing option --{name.replace('_', '-')} (give it on the command line or in "
-                "the --config file)"
-            )
 
 
 def _time_column(value: Any) -> str | None:
@@ -260,13 +218,13 @@ def run_train(
     from grukit.tasks.runs import TrainingRun
 
     options, train_table, gru_table = resolve_options(given, command.defaults, declared=declared)
-    _require(options, list(command.required))
-    _apply_threads(options)
+    require_options(options, list(command.required))
+    apply_threads(options)
     gru_config = GRUConfig.from_dict(gru_table)
     model = command.build(options, gru_config, train_config_from(options, train_table))
     with TrainingRun.start(model, given["data"], options, command=command.name) as run:
         _echo(f"Training {command.what(model)} on {_describe(run.train, run.time_column)} ...")
-        with _training_lines():
+        with training_lines():
             run.fit(model)
         _echo(command.trained(model))
         split = run.held_out()
