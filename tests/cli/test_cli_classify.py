@@ -112,3 +112,22 @@ def test_bad_series_files_get_one_line(vitals_csv, tmp_path, capsys):
         "--time-column", "t", "--out", tmp_path / "r",
     )  # fmt: skip
     assert code == 2 and "series 7 has no label in 'died'" in stderr
+
+
+def test_evaluate_refuses_to_score_the_training_data_of_a_run_with_test_data(
+    reviews_csv, tmp_path, capsys
+):
+    held_out = tmp_path / "held_out.csv"
+    texts, labels = sentiment_texts(60, seed=5)
+    pd.DataFrame({"review": texts, "sentiment": labels}).to_csv(held_out, index=False)
+    out = tmp_path / "run"
+    code, stdout, stderr = run(
+        capsys, "train", "classify", reviews_csv, "--test", held_out, "--min-count", "1",
+        "--out", out, *FAST,
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert json.loads((out / "metrics.json").read_text())["n"] == 60
+    code, _, stderr = run(capsys, "evaluate", out, reviews_csv)
+    assert code == 2 and "is the run's training data; its test data was --test" in stderr
+    code, stdout, _ = run(capsys, "evaluate", out, held_out)
+    assert code == 0 and "all of" in stdout

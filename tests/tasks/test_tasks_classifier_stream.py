@@ -104,3 +104,38 @@ def test_a_bidirectional_classifier_cannot_stream():
     with pytest.raises(ValueError, match="cannot stream"):
         clf.stream()
     assert np.isfinite(clf.predict_proba(["good"])).all()
+
+
+def _stays_with_weight(count: int = 40):
+    import pandas as pd
+
+    from grukit.data import ICUStays
+
+    rng = np.random.default_rng(1)
+    rows, static = [], []
+    for record in range(count):
+        static.append((record, 60 + record % 30, 70.0 + record % 20))
+        for hours in np.sort(rng.uniform(0.5, 24, 6)):
+            name = str(rng.choice(["HR", "Weight"]))
+            rows.append((record, float(hours), name, 80.0 + rng.normal() * 5 + record % 2 * 10))
+    observations = pd.DataFrame(rows, columns=["record", "hours", "variable", "value"])
+    observations["variable"] = pd.Categorical(observations["variable"], ["HR", "Weight"])
+    table = pd.DataFrame(static, columns=["record", "Age", "Weight"]).set_index("record")
+    labels = pd.Series([record % 2 for record in range(count)], index=table.index)
+    return ICUStays(observations, table, labels)
+
+
+def test_a_variable_that_is_also_static_streams_as_the_loader_reads_it():
+    stays = _stays_with_weight()
+    clf = SequenceClassifier(input="series", hidden_size=8, baselines=False, horizon_hours=24,
+                             train_config=TrainConfig(epochs=2), verbose=False)  # fmt: skip
+    clf.fit(stays)
+    record = 3
+    mine = stays.observations[stays.observations["record"] == record]
+    stream = clf.stream()
+    stream.observe(0.0, "Age", stays.static.loc[record, "Age"])
+    stream.observe(0.0, "Weight", stays.static.loc[record, "Weight"])  # hour 0, unset: static
+    for hours, variable, value in mine[["hours", "variable", "value"]].itertuples(index=False):
+        risk = stream.observe(hours, str(variable), value)  # later weights: the series
+    whole = clf.predict_proba(stays)[record, 1]
+    assert risk == pytest.approx(whole, abs=1e-6)

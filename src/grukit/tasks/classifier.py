@@ -196,6 +196,11 @@ class SequenceClassifier(Task):
     # -- preparation -------------------------------------------------------------------------
     def _learn_preparation(self, samples: Any) -> Any:
         self.classes_ = data_forms.classes_of(samples)
+        if len(self.classes_) > 2 and self.threshold != 0.5:
+            raise ValueError(
+                f"`threshold`={self.threshold!r} decides between two classes; the data has "
+                f"{len(self.classes_)} (they are decided by the largest probability)"
+            )
         if self.input == "text":
             self._text = TextPreparation(
                 self.level, self.lower, self.strip_html, self.max_length, self.truncate
@@ -308,7 +313,7 @@ class SequenceClassifier(Task):
     def _finish_fit(self, fit: FitData) -> None:
         from grukit.tasks import classifier_scores as scores
 
-        self.threshold_ = None
+        self.threshold_ = self.threshold_source_ = None
         if len(self.classes_) == 2:
             prepared = fit.validation_prepared if fit.validation is not None else fit.train_prepared
             proba = self._proba(prepared[0])[:, 1]
@@ -321,6 +326,7 @@ class SequenceClassifier(Task):
         return {
             "classes": list(self.classes_),
             "threshold": self.threshold_,
+            "threshold_source": self.threshold_source_,
             "input": self.input,
             "preparation": prep.to_dict(),
             "baselines": self.baselines_,
@@ -329,6 +335,7 @@ class SequenceClassifier(Task):
     def _restore_learned_state(self, state: dict[str, Any]) -> None:
         self.classes_ = list(state["classes"])
         self.threshold_ = state["threshold"]
+        self.threshold_source_ = state["threshold_source"]
         if state["input"] == "text":
             self._text = TextPreparation.from_dict(state["preparation"])
         else:

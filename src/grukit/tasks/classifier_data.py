@@ -63,6 +63,8 @@ class SeriesSamples:
     static: pd.DataFrame
     labels: np.ndarray | None
     source: str
+    #: the hours the series span when the form says so (arrays: T steps of one hour)
+    span_hours: float | None = None
 
     def __len__(self) -> int:
         return len(self.static)
@@ -235,7 +237,7 @@ def _from_arrays(data: tuple, source: str, labelled: bool) -> SeriesSamples:
         "variable": pd.Categorical.from_codes(feature, names), "value": x[record, step, feature],
     })  # fmt: skip
     static = pd.DataFrame(index=pd.Index(np.arange(count, dtype=np.int64), name="record"))
-    return SeriesSamples(observations, static, labels, source)
+    return SeriesSamples(observations, static, labels, source, span_hours=float(steps))
 
 
 def _hours(column: pd.Series, ids: pd.Series, source: str) -> np.ndarray:

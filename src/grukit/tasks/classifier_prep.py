@@ -108,9 +108,8 @@ class SeriesPreparation:
         from grukit.data import GridFiller
 
         observations = samples.observations
-        if self.horizon_hours is None:  # the whole span seen in training, in whole steps
-            latest = float(observations["hours"].max()) if len(observations) else 0.0
-            self.horizon_hours = (math.floor(latest / self.step_hours) + 1) * self.step_hours
+        if self.horizon_hours is None:  # the span of the training series, in whole steps
+            self.horizon_hours = self._span(samples)
         column = observations["variable"]
         if isinstance(column.dtype, pd.CategoricalDtype):
             seen = set(column.astype(object).unique())
@@ -131,6 +130,16 @@ class SeriesPreparation:
         self.static_mean = filled.mean().fillna(0.0).tolist()
         self.static_std = std.where(std > 0, 1.0).fillna(1.0).tolist()
         return self._pack(grid, samples)
+
+    def _span(self, samples: SeriesSamples) -> float:
+        """The given span (arrays: their steps), else the latest training hour rounded up to
+        whole steps: a measurement at exactly the horizon falls in the last step, as
+        :func:`grukit.data.to_grid` bins it (PhysioNet's 48:00 gives 48 hourly steps)."""
+        if samples.span_hours is not None:
+            return float(samples.span_hours)
+        observations = samples.observations
+        latest = float(observations["hours"].max()) if len(observations) else 0.0
+        return max(1, math.ceil(latest / self.step_hours - 1e-9)) * self.step_hours
 
     def encode(self, samples: SeriesSamples) -> np.ndarray:
         names = samples.observations["variable"].astype(object).astype(str).unique()

@@ -94,11 +94,15 @@ def evaluation_samples(model: Any, record: Mapping[str, Any] | None, data: Any,
     `data` when `data` is the run's training data, else all of `data` (or with `all_rows`)."""
     options = dict(record["options"]) if record is not None else {}
     path = data[0] if isinstance(data, tuple) else data
-    same = record is not None and str(path) == str(options.get("data"))
+    same = record is not None and Path(path).resolve() == Path(str(options["data"])).resolve()
     if all_rows or not same:
         split = "test" if model.input == "text" and _is_imdb(Path(path)) else "train"
         return model.read(data, split=split), f"all of {path}"
-    options.pop("test", None)  # the data given is the training data: find its test part
+    if options.get("test") is not None:
+        raise ValueError(
+            f"'{path}' is the run's training data; its test data was --test {options['test']}: "
+            "evaluate on that (or pass --all to score the training data)"
+        )
     seed = model.train_config.seed
     _, test = test_part(model, data, options, seed)
     if test is None:

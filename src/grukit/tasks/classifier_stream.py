@@ -181,8 +181,16 @@ class SeriesStream(_Session):
         self.open += 1
 
     def observe(self, hours: float, variable: str, value: float) -> Any:
-        """Add one measurement; returns the positive-class probability (binary) or all."""
-        if variable in self.static:
+        """Add one measurement; returns the positive-class probability (binary) or all.
+
+        A static descriptor's name sets it, except a name that is a series variable too
+        (PhysioNet's ``Weight``): that is static only at hour 0 while still unknown, as the
+        challenge's loader reads it, and a series measurement otherwise.
+        """
+        is_static = variable in self.static
+        if is_static and variable in self.index:
+            is_static = float(hours) == 0.0 and math.isnan(self.static[variable])
+        if is_static:
             self._set_static(variable, value)
             self.probabilities = self._now()
             return self._positive(self.probabilities)
