@@ -1,5 +1,7 @@
 """``grukit demo`` (``make demo``): the sine demo it starts with, and the whole quick demo."""
 
+import pytest
+
 from grukit.cli import main
 
 
@@ -32,46 +34,108 @@ def test_sine_demo_trains_beats_persistence_and_writes_plot(tmp_path, capsys):
     assert not list(tmp_path.glob("*.tmp*"))
 
 
+RUNS = ("forecast", "detect", "icu", "sentiment")
+
+
 def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
+    import json
     import re
 
     assert main(["demo", "--out", str(tmp_path), "--quick"]) == 0
     out = capsys.readouterr().out
     page = tmp_path / "report.html"
     assert f"Report written to {page.resolve()}" in out
-    for model in ("gru", "persistence", "seasonal_naive"):
+    for model in ("gru", "persistence", "seasonal_naive", "summary_logistic", "tfidf_logistic"):
         assert model in out
     assert "Detection: precision" in out
-    for run in ("forecast", "detect"):
+    assert "ICU risk (24 test stays, 5 deaths): " in out
+    assert "ICU risk: the GRU's streaming ROC-AUC after 6 h " in out
+    assert "Sentiment: " in out and " wins on accuracy: " in out
+    for run in RUNS:
         assert (tmp_path / run / "config.json").is_file()
         assert (tmp_path / run / "report.html").is_file()
-    images = re.findall(r'<img src="([^"]+)"', page.read_text())
+    # the stays in the PhysioNet format, as ``train classify RECORDS --outcomes`` reads them
+    records = sorted(p.name for p in (tmp_path / "icu-stays").glob("3*.txt"))
+    assert len(records) == 120 and records[0] == "300001.txt"
+    outcomes = (tmp_path / "icu-stays" / "Outcomes.txt").read_text().splitlines()
+    assert outcomes[0].startswith("RecordID,") and len(outcomes) == 121
+    icu = json.loads((tmp_path / "icu" / "metrics.json").read_text())
+    assert set(icu["models"]) == {"gru", "summary_logistic", "majority"}
+    assert set(icu["streaming_auc"]) == {"6", "12", "24", "48"}
+    assert (tmp_path / "icu" / "streaming.csv").is_file()
+    sentiment = json.loads((tmp_path / "sentiment" / "metrics.json").read_text())
+    assert set(sentiment["models"]) == {"gru", "tfidf_logistic", "majority"}
+    attention = json.loads((tmp_path / "sentiment" / "attention.json").read_text())
+    assert attention["examples"] and attention["examples"][0]["tokens"]
+    text = page.read_text()
+    headings = re.findall(r"<h2>(\d)\. ", text)
+    assert headings == ["1", "2", "3", "4", "5"]
+    assert text.count('class="attention"') == 1  # one review's attention on the demo's page
+    assert re.findall(r'<a href="([^"]+)"', text) == [f"{run}/report.html" for run in RUNS]
+    images = re.findall(r'<img src="([^"]+)"', text)
     assert images == [
         "sine_rollout.png",
         "forecast/plots/forecast_value.png",
         "forecast/plots/rmse_by_step_value.png",
         "detect/plots/anomalies.png",
+        "icu/plots/roc.png",
+        "icu/plots/risk_over_time.png",
+        "sentiment/plots/roc.png",
     ]
     for image in images:
         assert (tmp_path / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image
-    # a second demo into the same folder replaces its runs
+    # a second demo into the same folder replaces its runs and its stays (a stale record too)
+    (tmp_path / "icu-stays" / "399999.txt").write_text("Time,Parameter,Value\n")
     assert main(["demo", "--out", str(tmp_path), "--quick"]) == 0
+    assert not (tmp_path / "icu-stays" / "399999.txt").exists()
+    assert len(list((tmp_path / "icu-stays").glob("3*.txt"))) == 120
 
 
 def test_the_demos_printed_commands_repeat_it_exactly(tmp_path, capsys):
     import json
     import shlex
 
-    assert main(["demo", "--out", str(tmp_path), "--quick"]) == 0
-    printed = [line[2:] for line in capsys.readouterr().out.splitlines() if line.startswith("$ ")]
+    from grukit.cli.workflow_demo import run_demo
+
+    lines: list[str] = []
+    numbers = run_demo(out=tmp_path, quick=True, echo=lines.append)
+    for part, key in (("icu", "roc_auc"), ("sentiment", "accuracy")):
+        assert set(numbers[part][key]) >= {"gru", "majority"}
+        assert all(0 <= value <= 1 for value in numbers[part][key].values())
+    assert list(numbers["icu"]["streaming_auc"]) == ["6", "12", "24", "48"]
+    printed = [line[2:] for line in lines if line.startswith("$ ")]
     assert [shlex.split(line)[:3] for line in printed] == [
         ["grukit", "train", "forecast"],
         ["grukit", "train", "detect"],
+        ["grukit", "train", "classify"],
+        ["grukit", "train", "classify"],
     ]
-    for line, run in zip(printed, ("forecast", "detect"), strict=True):
+    assert "--outcomes" in shlex.split(printed[2]) and "--horizon-hours" in shlex.split(printed[2])
+    assert shlex.split(printed[3])[3:6] == [str(tmp_path / "reviews.csv"), "--pooling", "attention"]
+    for line, run in zip(printed, RUNS, strict=True):
         words = shlex.split(line)
         assert words[-2:] == ["--out", str(tmp_path / f"{run}-again")]
         assert main(words[1:]) == 0, capsys.readouterr().err  # as printed, in the same folder
         demo = json.loads((tmp_path / run / "metrics.json").read_text())
         again = json.loads((tmp_path / f"{run}-again" / "metrics.json").read_text())
         assert again == demo
+
+
+@pytest.mark.slow
+def test_the_full_demos_classifiers_learn_and_their_risk_grows_with_the_hours(tmp_path):
+    """Parts 4 and 5 with the full demo's settings (about 10 s): numbers a newcomer sees."""
+    from grukit.cli.classify_demo import classification_numbers, icu_part, sentiment_part
+    from grukit.cli.workflow_demo import _settings
+
+    settings = _settings(quick=False)
+    icu_run = icu_part(tmp_path, 0, settings, lambda line: None)
+    sentiment_run = sentiment_part(tmp_path, 0, settings, lambda line: None)
+    numbers = classification_numbers(icu_run, sentiment_run)
+    icu, sentiment = numbers["icu"], numbers["sentiment"]
+    assert (icu["stays"], icu["deaths"]) == (120, 24)
+    assert icu["roc_auc"]["gru"] > 0.85 and icu["roc_auc"]["summary_logistic"] > 0.85
+    streaming = list(icu["streaming_auc"].values())
+    assert 0.5 < streaming[0] < streaming[2] < streaming[3]  # 6 h < 24 h < 48 h
+    assert streaming[3] == pytest.approx(icu["roc_auc"]["gru"], abs=0.01)  # 48 h: the stay
+    assert sentiment["accuracy"]["gru"] > 0.9
+    assert sentiment["accuracy"]["gru"] > sentiment["accuracy"]["tfidf_logistic"] + 0.05

@@ -139,3 +139,36 @@ def test_a_variable_that_is_also_static_streams_as_the_loader_reads_it():
         risk = stream.observe(hours, str(variable), value)  # later weights: the series
     whole = clf.predict_proba(stays)[record, 1]
     assert risk == pytest.approx(whole, abs=1e-6)
+
+
+def test_series_stream_with_static_descriptors_equals_the_prefix():
+    """Static descriptors given at the start or observed mid-stream enter every later risk."""
+    from dataclasses import replace
+
+    from grukit.data import synthetic_icu_stays
+
+    stays = synthetic_icu_stays(40, seed=6)
+    clf = SequenceClassifier(
+        input="series",
+        hidden_size=8,
+        baselines=False,
+        step_hours=4,
+        train_config=TrainConfig(epochs=2),
+        verbose=False,
+    )
+    clf.fit(stays)
+    record = int(stays.observations["record"].iloc[0])
+    rows = stays.observations[stays.observations["record"] == record].iloc[:12]
+    start = stays.static.loc[[record]].copy()
+    start["Weight"] = np.nan  # unknown at admission, charted after the fourth reading
+    stream = clf.stream(static={k: v for k, v in start.iloc[0].items() if np.isfinite(v)})
+    static = start.copy()
+    for count, (hours, variable, value) in enumerate(
+        rows[["hours", "variable", "value"]].itertuples(index=False), start=1
+    ):
+        if count == 5:
+            stream.observe(hours, "Weight", 95.0)
+            static["Weight"] = 95.0
+        risk = stream.observe(hours, str(variable), value)
+        prefix = replace(stays, observations=rows.iloc[:count], static=static, labels=None)
+        assert risk == pytest.approx(clf.predict_proba(prefix)[0, 1], abs=1e-6)

@@ -6,6 +6,11 @@
    the demo writes, the GRU against persistence and seasonal naive on the test part.
 3. Anomaly detection on the same kind of series with injected spikes, level shifts and noise
    bursts: ``grukit train detect`` with the GRU autoencoder, scored against the labels.
+4. ICU mortality risk from irregular vital signs: ``grukit train classify`` on synthetic stays
+   in the PhysioNet 2012 format, the GRU against a summary-feature logistic regression, and
+   its risk streamed after 6-48 h (:mod:`grukit.cli.classify_demo`).
+5. Sentiment of reviews: ``grukit train classify --pooling attention`` on a synthetic reviews
+   CSV, the GRU against TF-IDF + logistic regression, with the attention over a review.
 
 Everything lands in one folder with an HTML report (``report.html``) that links the runs'
 reports; the CSVs let a newcomer repeat each step with the printed command, which is rendered
@@ -15,53 +20,32 @@ demo's numbers exactly, into a fresh folder beside the demo's run.
 
 from __future__ import annotations
 
-import shlex
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["run_demo"]
+from grukit.cli.demo_commands import THREADS, command_line, fresh_run
+
+__all__ = ["THREADS", "run_demo"]
 
 Echo = Callable[[str], None]
 
 
 def _settings(quick: bool) -> dict[str, Any]:
     if quick:  # a smoke test: seconds, not meaningful numbers
-        return {"rows": 1200, "sine_epochs": 3, "epochs": 2, "anomalies": 3}
-    return {"rows": 4000, "sine_epochs": 60, "epochs": 50, "anomalies": 12}
-
-
-#: the training commands' thread count: small GRUs train fastest on one thread, and one thread
-#: never waits for a core that another process holds (two threads on a busy 2-core machine made
-#: this demo 15x slower); the printed commands repeat it, so they give the same numbers
-THREADS = 1
-
-
-def _fresh_run(path: Path) -> None:
-    """Remove a previous demo run (only a folder grukit made: it holds run.json)."""
-    if (path / "run.json").exists():
-        shutil.rmtree(path)
-
-
-def _command_line(command: str, options: dict[str, Any]) -> str:
-    """``grukit train COMMAND DATA --option value ...`` for `options`, writing into a fresh
-    ``--out`` beside the demo's run (``RUN-again``: the demo's own run stays as it is)."""
-    words = ["grukit", "train", command, str(options["data"])]
-    for name, value in options.items():
-        if name in ("data", "out"):
-            continue
-        words += [
-            f"--{name.replace('_', '-')}",
-            f"{value:g}" if isinstance(value, float) else str(value),
-        ]
-    words += ["--out", f"{options['out']}-again"]
-    return " ".join(shlex.quote(word) for word in words)
+        return {
+            "rows": 1200, "sine_epochs": 3, "epochs": 2, "anomalies": 3,
+            "stays": 120, "icu_epochs": 2, "reviews": 300, "sentiment_epochs": 2,
+        }  # fmt: skip
+    return {
+        "rows": 4000, "sine_epochs": 60, "epochs": 50, "anomalies": 12,
+        "stays": 600, "icu_epochs": 15, "reviews": 2000, "sentiment_epochs": 10,
+    }  # fmt: skip
 
 
 def run_demo(*, out: Path, seed: int = 0, quick: bool = False, echo: Echo = print) -> dict:
-    """Run the three demo parts and write ``out/report.html``; returns their key numbers."""
+    """Run the five demo parts and write ``out/report.html``; returns their key numbers."""
     started = time.perf_counter()
     # Its models are small: grukit trains and predicts with one thread for them, as for any model
     # (grukit.runtime.compute_threads), unless the user chose a count; the printed commands
@@ -70,7 +54,8 @@ def run_demo(*, out: Path, seed: int = 0, quick: bool = False, echo: Echo = prin
 
 
 def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: float) -> dict:
-    """The three parts in turn, then the demo's report and a summary of their numbers."""
+    """The five parts in turn, then the demo's report and a summary of their numbers."""
+    from grukit.cli.classify_demo import classification_numbers, icu_part, sentiment_part
     from grukit.cli.demo import run_sine_demo
     from grukit.io import read_json
     from grukit.tasks.evaluation import table_from_record
@@ -78,19 +63,40 @@ def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: fl
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
 
-    echo("== 1/3  Sine wave: next-value GRU, rolled out 50 steps (the tutorials' example) ==")
+    echo("== 1/5  Sine wave: next-value GRU, rolled out 50 steps (the tutorials' example) ==")
     sine = run_sine_demo(out=out, seed=seed, epochs=settings["sine_epochs"], echo=echo)
-    echo("\n== 2/3  Forecasting a noisy series with daily and weekly seasons ==")
+    echo("\n== 2/5  Forecasting a noisy series with daily and weekly seasons ==")
     forecast_run = _forecast_part(out, seed, settings, echo)
-    echo("\n== 3/3  Anomaly detection: spikes, level shifts and noise bursts ==")
+    echo("\n== 3/5  Anomaly detection: spikes, level shifts and noise bursts ==")
     detect_run = _detect_part(out, seed, settings, echo)
+    echo("\n== 4/5  ICU mortality risk from irregular vital signs (PhysioNet format) ==")
+    icu_run = icu_part(out, seed, settings, echo)
+    echo("\n== 5/5  Sentiment of reviews: GRU with attention vs TF-IDF ==")
+    sentiment_run = sentiment_part(out, seed, settings, echo)
 
     forecast_record = read_json(forecast_run / "metrics.json")
     table = next(iter(table_from_record(forecast_record["tables"]).values()))
     detection = read_json(detect_run / "metrics.json")["detection"] or {}
     overall = table[["rmse", "mae", "smape", "rmse@1", "rmse@12"]]
     scores = {k: detection.get(k) for k in ("precision", "recall", "f1", "roc_auc")}
-    report = _write_demo_report(out, sine, overall, scores)
+    classified = classification_numbers(icu_run, sentiment_run)
+    report = _write_demo_report(out, sine, overall, scores, classified)
+    _summary(echo, overall, scores, classified)
+    echo(f"\nReport written to {report.resolve()}")
+    elapsed = time.perf_counter() - started
+    echo(f"Demo finished in {elapsed:.0f} s.")
+    return {
+        "sine": sine,
+        "forecast": table,
+        "detection": detection,
+        "icu": classified["icu"],
+        "sentiment": classified["sentiment"],
+        "seconds": elapsed,
+    }
+
+
+def _summary(echo: Echo, overall: Any, scores: dict[str, Any], classified: dict) -> None:
+    from grukit.cli.classify_demo import summary_lines
 
     echo("\n== Summary ==")
     echo(overall.to_string(float_format=lambda v: f"{v:.4g}"))
@@ -98,10 +104,8 @@ def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: fl
         "Detection: "
         + ", ".join(f"{k} {v:.3f}" if v is not None else f"{k} -" for k, v in scores.items())
     )
-    echo(f"\nReport written to {report.resolve()}")
-    elapsed = time.perf_counter() - started
-    echo(f"Demo finished in {elapsed:.0f} s.")
-    return {"sine": sine, "forecast": table, "detection": detection, "seconds": elapsed}
+    for line in summary_lines(classified):
+        echo(line)
 
 
 def _forecast_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> Path:
@@ -117,7 +121,7 @@ def _forecast_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -
     series_csv = out / "seasonal.csv"
     atomic_write_text(series_csv, series.to_csv(index=False))
     forecast_run = out / "forecast"
-    _fresh_run(forecast_run)
+    fresh_run(forecast_run)
     forecast_options = {
         "data": series_csv,
         "target": "value",
@@ -131,7 +135,7 @@ def _forecast_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -
         "lr": 3e-3,
         "threads": THREADS,
     }
-    echo(f"$ {_command_line('forecast', forecast_options)}")
+    echo(f"$ {command_line('forecast', forecast_options)}")
     run_train_forecast(forecast_options)
     write_report(forecast_run, title="Demo: forecasting a multi-seasonal series")
     return forecast_run
@@ -154,7 +158,7 @@ def _detect_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> 
     anomalies_csv = out / "anomalies.csv"
     atomic_write_text(anomalies_csv, anomalies.to_csv(index=False))
     detect_run = out / "detect"
-    _fresh_run(detect_run)
+    fresh_run(detect_run)
     detect_options = {
         "data": anomalies_csv,
         "columns": "value",
@@ -167,20 +171,21 @@ def _detect_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> 
         "lr": 3e-3,
         "threads": THREADS,
     }
-    echo(f"$ {_command_line('detect', detect_options)}")
+    echo(f"$ {command_line('detect', detect_options)}")
     run_train_detect(detect_options)
     write_report(detect_run, title="Demo: anomaly detection")
     return detect_run
 
 
 def _write_demo_report(
-    out: Path, sine: dict[str, float], overall: Any, scores: dict[str, Any]
+    out: Path, sine: dict[str, float], overall: Any, scores: dict[str, Any], classified: dict
 ) -> Path:
-    """Write ``out/report.html``: the three parts' numbers and plots, linking the runs' reports."""
+    """Write ``out/report.html``: the five parts' numbers and plots, linking the runs' reports."""
     import html
 
     import pandas as pd
 
+    from grukit.cli.classify_demo import classification_sections
     from grukit.io import atomic_write_text
     from grukit.report import image_html, render_page, table_html
 
@@ -205,6 +210,7 @@ def _write_demo_report(
             + image_html("detect/plots/anomalies.png", "anomaly scores")
             + '<p><a href="detect/report.html">The full detection report</a></p>',
         ),
+        *classification_sections(classified, out / "sentiment"),
     ]
     page = render_page(
         "grukit demo",

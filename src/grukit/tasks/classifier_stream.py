@@ -146,6 +146,7 @@ class SeriesStream(_Session):
         self.counts = np.zeros(size)
         self.latest = np.full(size, np.nan)
         self.static = dict.fromkeys(prep.static_columns, math.nan)
+        self._static: torch.Tensor | None = None  # prepared once per change, not per reading
         for name, value in (static or {}).items():
             self._set_static(name, value)
         self.probabilities = self._now()
@@ -154,6 +155,7 @@ class SeriesStream(_Session):
         if name not in self.static:
             raise ValueError(f"unknown static descriptor {name!r}; known: {list(self.static)}")
         self.static[name] = float(value)
+        self._static = None
 
     def _step_input(self) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
         """The open step's packed input, its mask and its filled values."""
@@ -223,10 +225,12 @@ class SeriesStream(_Session):
         return self._positive(self.probabilities)
 
     def _static_tensor(self) -> torch.Tensor:
-        import pandas as pd
+        if self._static is None:
+            import pandas as pd
 
-        frame = pd.DataFrame([self.static], columns=self.prep.static_columns)
-        return torch.as_tensor(self.prep.static_values(frame))
+            frame = pd.DataFrame([self.static], columns=self.prep.static_columns)
+            self._static = torch.as_tensor(self.prep.static_values(frame))
+        return self._static
 
     def _now(self) -> np.ndarray:
         with torch.inference_mode():
