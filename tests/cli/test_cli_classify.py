@@ -131,3 +131,26 @@ def test_evaluate_refuses_to_score_the_training_data_of_a_run_with_test_data(
     assert code == 2 and "is the run's training data; its test data was --test" in stderr
     code, stdout, _ = run(capsys, "evaluate", out, held_out)
     assert code == 0 and "all of" in stdout
+
+
+def test_several_data_paths_are_one_training_set(tmp_path, capsys):
+    paths = []
+    for seed in (1, 2):
+        texts, labels = sentiment_texts(100, seed=seed)
+        paths.append(tmp_path / f"part{seed}.csv")
+        pd.DataFrame({"review": texts, "sentiment": labels}).to_csv(paths[-1], index=False)
+    out = tmp_path / "run"
+    code, _, stderr = run(
+        capsys, "train", "classify", *paths, "--min-count", "1", "--out", out, *FAST
+    )
+    assert code == 0, stderr
+    assert json.loads((out / "metrics.json").read_text())["n"] == 40  # 0.2 of the 200
+    assert json.loads((out / "run.json").read_text())["options"]["data"] == [
+        str(p.resolve()) for p in paths
+    ]
+    code, stdout, _ = run(capsys, "evaluate", out, *paths[:1])
+    assert code == 0 and "all of" in stdout
+    code, _, stderr = run(
+        capsys, "train", "classify", *paths, "--outcomes", paths[0], "--out", tmp_path / "r2"
+    )
+    assert code == 2 and "give --outcomes once per DATA path: 2 paths, 1 outcomes" in stderr

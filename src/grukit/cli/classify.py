@@ -40,9 +40,10 @@ def _input_kind(options: Mapping[str, Any]) -> str:
     kind = str(options["input"])
     if kind != "auto":
         return kind
-    data = Path(str(options["data"]))
+    data = options["data"]
+    names = [Path(str(p)).name for p in (data if isinstance(data, list | tuple) else [data])]
     series_hints = ("outcomes", "id_column", "time_column")
-    if any(options.get(name) for name in series_hints) or data.name.startswith("set-"):
+    if any(options.get(name) for name in series_hints) or names[0].startswith("set-"):
         return "series"
     return "text"
 

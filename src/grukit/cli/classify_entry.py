@@ -11,11 +11,12 @@ import typer
 __all__ = ["train_classify"]
 
 _Data = Annotated[
-    Path,
+    list[Path],
     typer.Argument(
         help="A CSV/Parquet table (texts and labels, or series: id, time, variables or "
         "Parameter,Value rows, label), the IMDB folder or aclImdb_v1.tar.gz, or PhysioNet "
-        "2012 records (set-a/ or set-a.tar.gz, with --outcomes)."
+        "2012 records (set-a/ or set-a.tar.gz, with --outcomes). Several are read as one "
+        "training set (e.g. set-a.tar.gz set-b.tar.gz, with --outcomes once per path)."
     ),
 ]
 
@@ -48,7 +49,8 @@ _TimeColumn = Annotated[
 ]
 
 _Outcomes = Annotated[
-    Path | None, typer.Option(help="PhysioNet Outcomes-a.txt for the records in DATA.")
+    list[Path] | None,
+    typer.Option(help="PhysioNet Outcomes-a.txt of the records in DATA (once per DATA path)."),
 ]
 
 _Test = Annotated[

@@ -171,6 +171,9 @@ class SequenceClassifier(Task):
     def _read(self, data: Any, *, training: bool = False, labelled: bool = True) -> Any:
         if isinstance(data, data_forms.TextSamples | data_forms.SeriesSamples):
             return data  # read already (a run's parts)
+        if isinstance(data, data_forms.DataParts):
+            parts = [self._read(p, training=training, labelled=labelled) for p in data.parts]
+            return data_forms.concat_samples(parts)
         if self.input == "text":
             return data_forms.read_texts(
                 data, text_column=self.text_column, label_column=self.label_column,

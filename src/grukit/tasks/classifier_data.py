@@ -27,7 +27,9 @@ from grukit.data._errors import GrukitDataError
 __all__ = [
     "SeriesSamples",
     "TextSamples",
+    "DataParts",
     "classes_of",
+    "concat_samples",
     "read_series",
     "read_texts",
     "split_samples",
@@ -78,6 +80,49 @@ class SeriesSamples:
         kept = self.observations["record"].isin(static.index).to_numpy()
         labels = None if self.labels is None else self.labels[rows]
         return replace(self, observations=self.observations[kept], static=static, labels=labels)
+
+
+@dataclass(frozen=True)
+class DataParts:
+    """Several sources read as one data set (e.g. PhysioNet's set-a and set-b): each part is
+    anything one source may be; their samples are concatenated (:func:`concat_samples`)."""
+
+    parts: tuple[Any, ...]
+
+
+def concat_samples(parts: Sequence[Any]) -> Any:
+    """One :class:`TextSamples` or :class:`SeriesSamples` of several, in order; a series record
+    in two parts is refused, and the static descriptors must be the same columns."""
+    first = parts[0]
+    source = " + ".join(p.source for p in parts)
+    labelled = all(p.labels is not None for p in parts)
+    labels = np.concatenate([p.labels for p in parts]) if labelled else None
+    if isinstance(first, TextSamples):
+        return TextSamples([t for p in parts for t in p.texts], labels, source)
+    columns = list(first.static.columns)
+    for part in parts[1:]:
+        if list(part.static.columns) != columns:
+            raise GrukitDataError(
+                f"{part.source} has static descriptors {list(part.static.columns)}, "
+                f"{first.source} has {columns}"
+            )
+    static = pd.concat([p.static for p in parts])
+    repeated = static.index[static.index.duplicated()]
+    if len(repeated):
+        raise GrukitDataError(f"record {repeated[0]!r} is in two of {source}")
+    names: list[str] = []
+    for part in parts:
+        column = part.observations["variable"]
+        seen = column.cat.categories if isinstance(column.dtype, pd.CategoricalDtype) else column
+        names += [str(n) for n in pd.unique(np.asarray(seen, dtype=object)) if str(n) not in names]
+    observations = pd.concat(
+        [p.observations.assign(variable=p.observations["variable"].astype(str)) for p in parts],
+        ignore_index=True,
+    )
+    observations["variable"] = pd.Categorical(observations["variable"], categories=names)
+    spans = {p.span_hours for p in parts}
+    span = spans.pop() if len(spans) == 1 else None
+    return SeriesSamples(observations, static, labels, source, span_hours=span)
 
 
 def _describe(data: Any) -> str:

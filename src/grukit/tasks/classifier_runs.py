@@ -15,15 +15,44 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grukit.tasks.classifier_data import _is_imdb, classes_of, split_samples
+from grukit.tasks.classifier_data import DataParts, _is_imdb, classes_of, split_samples
 from grukit.tasks.runs import CHECKPOINTS, DEFAULT_TEST_FRACTION, locked_run, start_run
 
 __all__ = ["ClassificationRun", "data_argument", "test_part"]
 
 
-def data_argument(path: Any, outcomes: Any) -> Any:
-    """What :meth:`SequenceClassifier.read` takes for a path and an optional outcomes file."""
+def _one(path: Any, outcomes: Any) -> Any:
     return path if outcomes is None else (str(path), str(outcomes))
+
+
+def data_argument(path: Any, outcomes: Any) -> Any:
+    """What :meth:`SequenceClassifier.read` takes for the command line's DATA (one path or a
+    list) and outcomes files (None, one, or one per path): several paths are
+    :class:`DataParts`."""
+    paths = list(path) if isinstance(path, list | tuple) else [path]
+    given = (
+        []
+        if outcomes is None
+        else list(outcomes)
+        if isinstance(outcomes, list | tuple)
+        else [outcomes]
+    )
+    if given and len(given) != len(paths):
+        raise ValueError(
+            f"give --outcomes once per DATA path: {len(paths)} paths, {len(given)} outcomes files"
+        )
+    items = [_one(p, given[i] if given else None) for i, p in enumerate(paths)]
+    return items[0] if len(items) == 1 else DataParts(tuple(items))
+
+
+def _paths(data: Any) -> list[Path]:
+    """The data paths of a :func:`data_argument` result (resolved)."""
+    items = data.parts if isinstance(data, DataParts) else (data,)
+    return [Path(str(item[0] if isinstance(item, tuple) else item)).resolve() for item in items]
+
+
+def _is_imdb_path(data: Any) -> bool:
+    return isinstance(data, str | Path) and _is_imdb(Path(data))
 
 
 def _test_fraction(options: Mapping[str, Any]) -> float:
@@ -41,7 +70,7 @@ def test_part(model: Any, data: Any, options: Mapping[str, Any], seed: int) -> t
     if options.get("test") is not None:
         test = model.read(data_argument(options["test"], options.get("test_outcomes")))
         return samples, test
-    if isinstance(data, str | Path) and model.input == "text" and _is_imdb(Path(data)):
+    if model.input == "text" and _is_imdb_path(data):
         return samples, model.read(data, split="test")
     fraction = _test_fraction(options)
     if fraction == 0:
@@ -72,7 +101,8 @@ class ClassificationRun:
         train, test = test_part(model, data, options, model.train_config.seed)
         out = Path(options["out"])
         with locked_run(out, create=True):
-            record = {**options, "data": str(data if not isinstance(data, tuple) else data[0])}
+            paths = [str(p) for p in _paths(data)]
+            record = {**options, "data": paths[0] if len(paths) == 1 else paths}
             start_run(out, command, record, resume=bool(options.get("resume")))
             yield cls(out, dict(options), train, test)
 
@@ -93,10 +123,12 @@ def evaluation_samples(model: Any, record: Mapping[str, Any] | None, data: Any,
     """(the samples `grukit evaluate` scores, their description): the run's test part of
     `data` when `data` is the run's training data, else all of `data` (or with `all_rows`)."""
     options = dict(record["options"]) if record is not None else {}
-    path = data[0] if isinstance(data, tuple) else data
-    same = record is not None and Path(path).resolve() == Path(str(options["data"])).resolve()
+    path = ", ".join(str(p) for p in _paths(data))
+    recorded = options.get("data")
+    recorded = recorded if isinstance(recorded, list) else [recorded]
+    same = record is not None and _paths(data) == [Path(str(p)).resolve() for p in recorded]
     if all_rows or not same:
-        split = "test" if model.input == "text" and _is_imdb(Path(path)) else "train"
+        split = "test" if model.input == "text" and _is_imdb_path(data) else "train"
         return model.read(data, split=split), f"all of {path}"
     if options.get("test") is not None:
         raise ValueError(

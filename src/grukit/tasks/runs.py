@@ -49,7 +49,12 @@ RESUMABLE_OPTIONS = ("epochs", "device", "threads", "resume", "config")
 
 
 def _json_safe(options: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()}
+    def safe(value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [safe(v) for v in value]
+        return str(value) if isinstance(value, Path) else value
+
+    return {k: safe(v) for k, v in options.items()}
 
 
 def start_run(out: Path, command: str, options: Mapping[str, Any], *, resume: bool) -> None:
