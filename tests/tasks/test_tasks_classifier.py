@@ -188,3 +188,14 @@ def test_parameters_are_checked():
     with pytest.raises(ValueError, match="GRU-D"):
         SequenceClassifier(input="text", decay=True)
     assert SequenceClassifier(threshold="sensitivity:0.8").threshold == ["sensitivity", 0.8]
+
+
+def test_each_baseline_gets_its_threshold_by_the_same_rule_on_validation(texts):
+    clf = _text_classifier(threshold="youden").fit(texts, validation=0.25)
+    own = clf.baselines_["tfidf_logistic"]["threshold"]
+    assert 0 < own < 1 and clf.baselines_["majority"]["threshold"] == 0.5
+    result = clf.evaluate(texts)
+    assert result["models"]["tfidf_logistic"]["threshold"] == own
+    assert result["models"]["gru"]["threshold"] == clf.threshold_
+    fixed = _text_classifier(threshold=0.3, train_config=TrainConfig(epochs=1)).fit(texts)
+    assert fixed.baselines_["tfidf_logistic"]["threshold"] == 0.3

@@ -322,7 +322,9 @@ class SequenceClassifier(Task):
             proba = self._proba(prepared[0])[:, 1]
             self.threshold_ = scores.pick_threshold(prepared[1], proba, self.threshold)
             self.threshold_source_ = "validation" if fit.validation is not None else "training"
-        self.baselines_ = scores.fit_baselines(self, fit.train) if self.baselines else {}
+        self.baselines_ = {}
+        if self.baselines:
+            self.baselines_ = scores.fit_baselines(self, fit.train, fit.validation)
 
     def _learned_state(self) -> dict[str, Any]:
         prep = self._text if self.input == "text" else self._series

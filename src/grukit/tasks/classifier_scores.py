@@ -80,8 +80,13 @@ def baseline_inputs(model: Any, samples: Any) -> Any:
     return summary_features(observations, static, variables=model._series.variables)
 
 
-def fit_baselines(model: Any, samples: Any) -> dict[str, Any]:
-    """Fit the baselines of `model`'s input kind on the training `samples`; their saved form."""
+def fit_baselines(model: Any, samples: Any, validation: Any = None) -> dict[str, Any]:
+    """Fit the baselines of `model`'s input kind on the training `samples`; their saved form.
+
+    For two classes and a threshold rule (``"f1"``, ``"sensitivity:0.8"``, ...), each baseline
+    gets its own threshold by the same rule on the same `validation` samples (the training
+    samples without them), saved as its ``"threshold"``; a fixed threshold is used as it is.
+    """
     import grukit.baselines as baselines
 
     targets = model._targets(samples)
@@ -93,14 +98,20 @@ def fit_baselines(model: Any, samples: Any) -> dict[str, Any]:
         summary = baselines.SummaryLogisticBaseline().fit(baseline_inputs(model, samples), targets)
         fitted["summary_logistic"] = _encode_state(summary.to_state())
     fitted["majority"] = _encode_state(baselines.MajorityBaseline().fit(targets).to_state())
+    if len(model.classes_) == 2:
+        chosen_on = samples if validation is None else validation
+        proba = _baseline_probabilities(model, fitted, chosen_on)
+        truth = model._targets(chosen_on)
+        for name, record in fitted.items():
+            fixed = model.threshold if isinstance(model.threshold, float) else 0.5
+            rule = fixed if name == "majority" else model.threshold  # constant scores: no rule
+            record["threshold"] = pick_threshold(truth, proba[name][:, 1], rule)
     return fitted
 
 
-def model_probabilities(model: Any, samples: Any) -> dict[str, np.ndarray]:
-    """(N, C) probabilities of the network (``"gru"``) and of each saved baseline."""
-    proba = {"gru": model.predict_proba_samples(samples)}
-    inputs = None
-    for name, record in model.baselines_.items():
+def _baseline_probabilities(model: Any, fitted: dict[str, Any], samples: Any) -> dict[str, Any]:
+    proba, inputs = {}, None
+    for name, record in fitted.items():
         baseline = _baseline(name, record)
         if name == "majority":
             proba[name] = baseline.predict_proba(len(samples))
@@ -111,12 +122,20 @@ def model_probabilities(model: Any, samples: Any) -> dict[str, np.ndarray]:
     return proba
 
 
+def model_probabilities(model: Any, samples: Any) -> dict[str, np.ndarray]:
+    """(N, C) probabilities of the network (``"gru"``) and of each saved baseline."""
+    proba = {"gru": model.predict_proba_samples(samples)}
+    proba.update(_baseline_probabilities(model, model.baselines_, samples))
+    return proba
+
+
 def evaluate_models(model: Any, samples: Any) -> dict[str, Any]:
     """Metrics of the network and the baselines on labelled `samples`.
 
     Returns ``{"n", "classes", "threshold", "models": {name: metrics}, "probabilities": {name:
-    (N, C)}, "targets": (N,)}``. Binary decisions: the network at its chosen threshold, a
-    baseline at 0.5 (or at the threshold the user fixed), which ROC-AUC and AUPRC do not need.
+    (N, C)}, "targets": (N,)}``. Binary decisions: each model at its own threshold, chosen by
+    the classifier's rule on the same validation samples (:func:`fit_baselines`; ROC-AUC and
+    AUPRC need none).
     """
     from grukit.metrics import classification_metrics
 
@@ -127,9 +146,9 @@ def evaluate_models(model: Any, samples: Any) -> dict[str, Any]:
     for name, p in proba.items():
         given = p[:, 1] if p.shape[1] == 2 else p
         threshold = None
-        if p.shape[1] == 2:  # a baseline decides at 0.5, or at the threshold the user fixed
-            fixed = model.threshold if isinstance(model.threshold, float) else 0.5
-            threshold = model.threshold_ if name == "gru" else fixed
+        if p.shape[1] == 2:  # each model at its own threshold, chosen by the same rule
+            record = model.baselines_.get(name, {})
+            threshold = model.threshold_ if name == "gru" else record.get("threshold", 0.5)
         metrics[name] = classification_metrics(targets, given, threshold=threshold, classes=classes)
     return {
         "n": len(samples),
