@@ -52,14 +52,14 @@ def test_physionet_set_a_to_set_c_beside_the_summary_baseline():
 def test_imdb_reviews_from_the_archive():
     _require(IMDB)
     clf = SequenceClassifier(
-        hidden_size=32, embedding_dim=32, max_length=200, pooling="max", max_vocab=10000,
-        train_config=TrainConfig(epochs=2, learning_rate=0.003), verbose=False,
+        hidden_size=32, embedding_dim=64, max_length=200, pooling="max", max_vocab=10000,
+        train_config=TrainConfig(epochs=4, learning_rate=0.003), verbose=False,
     )  # fmt: skip
     train = clf.read(str(IMDB), split="train")
     test = clf.read(str(IMDB), split="test")
     assert len(train) == len(test) == 25000
-    rows = np.random.default_rng(0).permutation(25000)[:5000]
-    clf.fit(train.take(np.sort(rows)))
-    result = clf.evaluate(test.take(np.sort(rows)))
-    assert result["models"]["tfidf_logistic"]["accuracy"] > 0.83
-    assert result["models"]["gru"]["accuracy"] > 0.75
+    rows = np.sort(np.random.default_rng(0).permutation(25000)[:10000])
+    clf.fit(train.take(rows))
+    result = clf.evaluate(test.take(rows[:5000]))
+    assert result["models"]["tfidf_logistic"]["accuracy"] > 0.84
+    assert result["models"]["gru"]["accuracy"] > 0.80
