@@ -32,9 +32,7 @@ STREAM_KEYS = ("6", "12", "24", "48")
 
 def icu_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> Path:
     """Write ``icu-stays/`` (PhysioNet format), classify it and draw its report; the run."""
-    from grukit.cli.classify import run_train_classify
     from grukit.data import synthetic_icu_stays, write_physionet2012
-    from grukit.report import write_report
 
     folder = out / "icu-stays"
     if (folder / "Outcomes.txt").exists():  # a previous demo's stays: fewer in --quick
@@ -54,18 +52,13 @@ def icu_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> Path
         "threads": THREADS,
         "out": run,
     }
-    echo(f"$ {command_line('classify', options)}")
-    run_train_classify(options)
-    write_report(run, title="Demo: ICU mortality risk from irregular vital signs")
-    return run
+    return _train(options, "Demo: ICU mortality risk from irregular vital signs", echo)
 
 
 def sentiment_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> Path:
     """Write ``reviews.csv``, classify it with attention pooling and draw its report; the run."""
-    from grukit.cli.classify import run_train_classify
     from grukit.data import synthetic_reviews
     from grukit.io import atomic_write_text
-    from grukit.report import write_report
 
     reviews_csv = out / "reviews.csv"
     reviews = synthetic_reviews(settings["reviews"], seed=seed)
@@ -83,10 +76,18 @@ def sentiment_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -
         "threads": THREADS,
         "out": run,
     }
+    return _train(options, "Demo: sentiment of reviews", echo)
+
+
+def _train(options: dict[str, Any], title: str, echo: Echo) -> Path:
+    """Print the command, run it, draw the run's report; the run directory."""
+    from grukit.cli.classify import run_train_classify
+    from grukit.report import write_report
+
     echo(f"$ {command_line('classify', options)}")
     run_train_classify(options)
-    write_report(run, title="Demo: sentiment of reviews")
-    return run
+    write_report(options["out"], title=title)
+    return Path(options["out"])
 
 
 def classification_numbers(icu_run: Path, sentiment_run: Path) -> dict[str, Any]:

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from grukit.tasks.classifier_data import DataParts, _is_imdb, classes_of, split_samples
-from grukit.tasks.runs import CHECKPOINTS, DEFAULT_TEST_FRACTION, locked_run, start_run
+from grukit.tasks.runs import (
+    CHECKPOINTS,
+    DEFAULT_TEST_FRACTION,
+    locked_run,
+    start_run,
+    validation_fraction,
+)
 
 __all__ = ["ClassificationRun", "data_argument", "test_part"]
 
@@ -78,11 +84,6 @@ def test_part(model: Any, data: Any, options: Mapping[str, Any], seed: int) -> t
     return split_samples(samples, fraction, seed)
 
 
-def _validation_fraction(options: Mapping[str, Any]) -> float | None:
-    value = options.get("validation_fraction")
-    return None if value is None or float(value) == 0 else float(value)
-
-
 @dataclass
 class ClassificationRun:
     """A started classification run: its parts and where it is written."""
@@ -110,7 +111,7 @@ class ClassificationRun:
         """Fit on the training part (checkpoints in the run, resumed if asked), save; returns it."""
         model.fit(
             self.train,
-            validation=_validation_fraction(self.options),
+            validation=validation_fraction(self.options),
             resume=bool(self.options.get("resume")),
             checkpoint_dir=self.out / CHECKPOINTS,
         )

@@ -39,6 +39,7 @@ __all__ = [
     "split_test",
     "start_run",
     "held_out",
+    "validation_fraction",
 ]
 
 RUN_RECORD = "run.json"
@@ -147,7 +148,8 @@ def split_test(
     return parts.train, parts.test
 
 
-def _validation_fraction(options: Mapping[str, Any]) -> float | None:
+def validation_fraction(options: Mapping[str, Any]) -> float | None:
+    """The ``validation_fraction`` option as ``fit`` takes it (None for none or 0)."""
     value = options.get("validation_fraction")
     return None if value is None or float(value) == 0 else float(value)
 
@@ -184,7 +186,7 @@ class TrainingRun:
         into the run directory; returns it."""
         model.fit(
             self.train,
-            validation=_validation_fraction(self.options),
+            validation=validation_fraction(self.options),
             resume=bool(self.options.get("resume")),
             checkpoint_dir=self.out / CHECKPOINTS,
         )
