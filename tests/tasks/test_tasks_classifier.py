@@ -199,3 +199,26 @@ def test_each_baseline_gets_its_threshold_by_the_same_rule_on_validation(texts):
     assert result["models"]["gru"]["threshold"] == clf.threshold_
     fixed = _text_classifier(threshold=0.3, train_config=TrainConfig(epochs=1)).fit(texts)
     assert fixed.baselines_["tfidf_logistic"]["threshold"] == 0.3
+
+
+def test_an_ensemble_averages_its_members_and_saves_whole(texts, tmp_path):
+    import torch
+
+    clf = _text_classifier(ensemble=3, baselines=False, train_config=TrainConfig(epochs=3))
+    clf.fit(texts, checkpoint_dir=tmp_path / "checkpoints")
+    members = clf.network_.members
+    assert len(members) == 3 and clf.member_best_epochs_ == [3, 3, 3]
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
+        "member-0", "member-1", "member-2"
+    ]  # fmt: skip
+    ids = torch.as_tensor(clf._text.encode(clf.read(texts[0][:16], labelled=False)))
+    with torch.inference_mode():
+        mean = torch.stack([torch.softmax(m(ids), dim=1) for m in members]).mean(0).numpy()
+    np.testing.assert_allclose(clf.predict_proba(texts[0][:16]), mean, atol=1e-6)
+    single = _text_classifier(baselines=False, train_config=TrainConfig(epochs=3)).fit(texts)
+    first = members[0].state_dict()
+    assert all(torch.equal(first[k], v) for k, v in single.network_.state_dict().items())
+    clf.save(tmp_path / "model")
+    np.testing.assert_array_equal(
+        load(tmp_path / "model").predict_proba(texts[0]), clf.predict_proba(texts[0])
+    )

@@ -172,3 +172,17 @@ def test_series_stream_with_static_descriptors_equals_the_prefix():
         risk = stream.observe(hours, str(variable), value)
         prefix = replace(stays, observations=rows.iloc[:count], static=static, labels=None)
         assert risk == pytest.approx(clf.predict_proba(prefix)[0, 1], abs=1e-6)
+
+
+def test_an_ensembles_stream_equals_its_prefix():
+    clf = SequenceClassifier(input="series", hidden_size=8, baselines=False, ensemble=2,
+                             horizon_hours=24, step_hours=2, train_config=TrainConfig(epochs=2),
+                             verbose=False)  # fmt: skip
+    clf.fit(vital_signs(60))
+    rows = vital_signs(12, seed=3)
+    rows = rows[rows["id"] == 1].drop(columns="label").reset_index(drop=True)
+    stream = clf.stream()
+    for count in range(1, len(rows) + 1):
+        hours, variable, value = rows.loc[count - 1, ["time", "Parameter", "Value"]]
+        risk = stream.observe(hours, variable, value)
+        assert risk == pytest.approx(clf.predict_proba(rows.iloc[:count])[0, 1], abs=1e-6)

@@ -23,7 +23,7 @@ CLASSIFY_DEFAULTS: dict[str, Any] = {
     "dropout": 0.0, "recurrent_dropout": 0.0, "class_weight": None, "threshold": "0.5",
     "max_vocab": 20000, "min_count": 2, "max_length": 400, "embedding_dim": 128,
     "word_vectors": None, "step_hours": 1.0, "horizon_hours": None, "decay": False,
-    "unknown": "error",
+    "unknown": "error", "ensemble": 1,
     "epochs": None, "batch_size": None, "lr": None, "seed": None, "device": None,
     "threads": None, "resume": False,
 }  # fmt: skip
@@ -61,7 +61,7 @@ def build_classifier(options: Mapping[str, Any], gru_config: Any, train_config: 
     names = ("hidden_size", "num_layers", "bidirectional", "pooling", "dropout",
              "recurrent_dropout", "class_weight", "text_column", "label_column", "max_vocab",
              "min_count", "max_length", "embedding_dim", "id_column", "time_column",
-             "step_hours", "horizon_hours", "decay", "unknown")  # fmt: skip
+             "step_hours", "horizon_hours", "decay", "unknown", "ensemble")  # fmt: skip
     word_vectors = options.get("word_vectors")
     return SequenceClassifier(
         input=_input_kind(options),

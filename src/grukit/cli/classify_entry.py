@@ -138,6 +138,11 @@ _Unknown = Annotated[
     ),
 ]
 
+_Ensemble = Annotated[
+    int | None,
+    typer.Option(help="Train K networks from seeds seed..seed+K-1, average them (default 1)."),
+]
+
 _Epochs = Annotated[int | None, typer.Option(help="Maximum epochs (default 50).")]
 
 _BatchSize = Annotated[int | None, typer.Option(help="Samples per batch (default 64).")]
@@ -187,6 +192,7 @@ def train_classify(
     horizon_hours: _HorizonHours = None,
     decay: _Decay = None,
     unknown: _Unknown = None,
+    ensemble: _Ensemble = None,
     epochs: _Epochs = None,
     batch_size: _BatchSize = None,
     lr: _Lr = None,

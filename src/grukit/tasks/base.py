@@ -302,30 +302,58 @@ class Task:
         resume: bool,
         callbacks: Iterable[Any],
     ) -> None:
+        """Build the network and train it: ``network_`` and ``history_``."""
+        self.network_, self.history_ = self._fit_network(
+            self._build_network,
+            self.train_config,
+            train_pair,
+            validation_pair,
+            checkpoint_dir=checkpoint_dir,
+            resume=resume,
+            callbacks=callbacks,
+        )
+
+    def _build_network(self) -> Any:
+        """The untrained network of the options (``_network_type``, ``_network_kwargs``)."""
+        network = self._network_type()(**self._network_kwargs)
+        self._initialise_network(network)
+        return network
+
+    def _fit_network(
+        self,
+        build: Any,
+        config: TrainConfig,
+        train_pair: tuple[np.ndarray, np.ndarray],
+        validation_pair: tuple[np.ndarray, np.ndarray] | None,
+        *,
+        checkpoint_dir: str | Path | None,
+        resume: bool,
+        callbacks: Iterable[Any],
+    ) -> tuple[Any, Any]:
+        """(the network `build` returns, trained with `config`, in eval mode; its history)."""
         import torch
 
         from grukit.train import train
 
-        torch.manual_seed(self.train_config.seed)  # the initial weights depend on the seed only
-        network = self._network_type()(**self._network_kwargs)
-        self._initialise_network(network)
+        torch.manual_seed(config.seed)  # the initial weights depend on the seed only
+        network = build()
         inputs, targets = (_training_array(a) for a in train_pair)
         validation = None
         if validation_pair is not None:
             validation = tuple(_training_array(a) for a in validation_pair)
         self._before_training((inputs, targets))
-        self.history_ = train(
+        history = train(
             network,
             (inputs, targets),
             validation=validation,
             loss=self._loss(),
-            config=self.train_config,
+            config=config,
             checkpoint_dir=checkpoint_dir,
             resume=resume,
             callbacks=callbacks,
             verbose=self.verbose,
         )
-        self.network_ = network.eval()
+        return network.eval(), history
 
     # -- inference -------------------------------------------------------------------------------
     def _infer(self, inputs: np.ndarray, batch_size: int = 2048) -> np.ndarray:

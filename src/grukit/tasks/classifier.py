@@ -67,6 +67,10 @@ class SequenceClassifier(Task):
     threshold : float, "f1", "youden", "accuracy", "sensitivity:L" or "specificity:L"
         Binary only: the probability at which the positive class (the second of the sorted
         classes) is predicted, or the rule that picks it on the validation data.
+    ensemble : int
+        Train this many networks from the seeds ``seed, seed + 1, ...`` and average their class
+        probabilities (:class:`~grukit.tasks.classifier_networks.ClassifierEnsemble`); 1 (the
+        default) trains one.
     baselines : bool
         Fit the baselines beside the network (shown by :meth:`evaluate`).
     text_column, label_column : str, optional
@@ -112,6 +116,7 @@ class SequenceClassifier(Task):
         recurrent_dropout: float = 0.0,
         class_weight: str | None = None,
         threshold: Any = 0.5,
+        ensemble: int = 1,
         baselines: bool = True,
         text_column: str | None = None,
         label_column: str | None = None,
@@ -140,7 +145,7 @@ class SequenceClassifier(Task):
     def _check_params(self, given: dict[str, Any]) -> dict[str, Any]:
         p = dict(given)
         p["input"] = checks.choice("input", p["input"], INPUTS)
-        for name in ("hidden_size", "num_layers", "embedding_dim", "min_count"):
+        for name in ("hidden_size", "num_layers", "embedding_dim", "min_count", "ensemble"):
             p[name] = checks.positive_int(name, p[name])
         for name in ("max_vocab", "max_length"):
             p[name] = None if p[name] is None else checks.positive_int(name, p[name])
@@ -236,9 +241,45 @@ class SequenceClassifier(Task):
 
     # -- the network -------------------------------------------------------------------------
     def _network_type(self) -> type:
-        from grukit.tasks.classifier_networks import ClassifierNetwork
+        from grukit.tasks.classifier_networks import ClassifierEnsemble, ClassifierNetwork
 
-        return ClassifierNetwork
+        return ClassifierEnsemble if self.ensemble > 1 else ClassifierNetwork
+
+    def _train_network(self, train_pair: Any, validation_pair: Any, *, checkpoint_dir: Any,
+                       resume: bool, callbacks: Any) -> None:  # fmt: skip
+        """One network, or ``ensemble`` of them one after the other (seed ``seed + i``, each
+        with its checkpoints in ``checkpoint_dir/member-i``); ``history_`` is the first's."""
+        if self.ensemble == 1:
+            super()._train_network(
+                train_pair, validation_pair, checkpoint_dir=checkpoint_dir, resume=resume,
+                callbacks=callbacks,
+            )  # fmt: skip
+            return
+        from dataclasses import replace
+        from pathlib import Path
+
+        from grukit.tasks.classifier_networks import ClassifierEnsemble, ClassifierNetwork
+
+        options = {k: v for k, v in self._network_kwargs.items() if k != "members"}
+
+        def build() -> ClassifierNetwork:
+            network = ClassifierNetwork(**options)
+            self._initialise_network(network)
+            return network
+
+        ensemble = ClassifierEnsemble(**self._network_kwargs)
+        histories = []
+        for index, member in enumerate(ensemble.members):
+            config = replace(self.train_config, seed=self.train_config.seed + index)
+            directory = None if checkpoint_dir is None else Path(checkpoint_dir) / f"member-{index}"
+            network, history = self._fit_network(
+                build, config, train_pair, validation_pair, checkpoint_dir=directory,
+                resume=resume, callbacks=callbacks,
+            )  # fmt: skip
+            member.load_state_dict(network.state_dict())
+            histories.append(history)
+        self.network_, self.history_ = ensemble.eval(), histories[0]
+        self.member_best_epochs_ = [h.best_epoch for h in histories]
 
     def _network_options(self) -> dict[str, Any]:
         gru_options = self.gru_config.to_dict()
@@ -255,6 +296,8 @@ class SequenceClassifier(Task):
             "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout or configured,
             "gru_options": gru_options,
         }  # fmt: skip
+        if self.ensemble > 1:
+            options["members"] = self.ensemble
         if self.input == "text":
             options["vocab_size"] = len(self._text.vocabulary)
             options["embedding_dim"] = self._embedding_size()

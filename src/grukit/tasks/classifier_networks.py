@@ -36,7 +36,7 @@ from torch import Tensor, nn
 
 from grukit.nn import GRU, GRUCell
 
-__all__ = ["POOLINGS", "ClassifierNetwork", "pack_series"]
+__all__ = ["POOLINGS", "ClassifierEnsemble", "ClassifierNetwork", "pack_series"]
 
 POOLINGS = ("last", "mean", "max", "attention")
 
@@ -256,3 +256,29 @@ class ClassifierNetwork(nn.Module):
         outputs, _, valid, _ = self._encode(x)
         weights: Tensor = self.attention(outputs, valid)
         return weights
+
+
+class ClassifierEnsemble(nn.Module):
+    """``members`` :class:`ClassifierNetwork` s of the same options, trained from different
+    seeds; the output is the log of their mean class probabilities (so a softmax of it gives
+    that mean).
+
+    Shapes as :class:`ClassifierNetwork`'s; output (B, C) log-probabilities.
+    """
+
+    def __init__(self, *, members: int, **options: Any) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(ClassifierNetwork(**options) for _ in range(members))
+
+    @property
+    def first(self) -> ClassifierNetwork:
+        member: ClassifierNetwork = self.members[0]
+        return member
+
+    def forward(self, x: Tensor) -> Tensor:
+        probabilities = torch.stack([torch.softmax(m(x), dim=1) for m in self.members]).mean(0)
+        return torch.log(probabilities.clamp_min(torch.finfo(probabilities.dtype).tiny))
+
+    def attention_weights(self, x: Tensor) -> Tensor:
+        """The members' attention weights, averaged."""
+        return torch.stack([m.attention_weights(x) for m in self.members]).mean(0)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["SeriesStream", "TextStream", "open_stream"]
+__all__ = ["EnsembleStream", "SeriesStream", "TextStream", "open_stream"]
 
 
 class _Pooled:
@@ -75,9 +75,9 @@ class _Pooled:
 
 
 class _Session:
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, network: Any = None) -> None:
         self.model = model
-        self.network = model.network_.eval()
+        self.network = (model.network_ if network is None else network).eval()
         if self.network.directions != 1:
             raise ValueError(
                 "a bidirectional classifier reads the whole sequence; it cannot stream (train "
@@ -105,8 +105,8 @@ class _Session:
 class TextStream(_Session):
     """Tokens in, the probabilities of the text so far out."""
 
-    def __init__(self, model: Any) -> None:
-        super().__init__(model)
+    def __init__(self, model: Any, network: Any = None) -> None:
+        super().__init__(model, network)
         self._tokenizer = model._text.tokenizer()
         self.probabilities = self._now()
 
@@ -131,8 +131,8 @@ class TextStream(_Session):
 class SeriesStream(_Session):
     """Observations ``(hours, variable, value)`` in, the current risk out."""
 
-    def __init__(self, model: Any, static: dict[str, float] | None) -> None:
-        super().__init__(model)
+    def __init__(self, model: Any, static: dict[str, float] | None, network: Any = None) -> None:
+        super().__init__(model, network)
         prep = model._series
         self.prep = prep
         self.index = {name: i for i, name in enumerate(prep.variables)}
@@ -242,10 +242,44 @@ class SeriesStream(_Session):
             return self._probabilities(state, pooled, self._static_tensor())
 
 
-def open_stream(model: Any, static: dict[str, float] | None = None) -> TextStream | SeriesStream:
-    """The streaming session of a fitted classifier (text or series)."""
+class EnsembleStream:
+    """One stream per member of a :class:`ClassifierEnsemble`; their probabilities averaged
+    (what the ensemble's ``predict_proba`` gives for the prefix)."""
+
+    def __init__(self, streams: list[Any]) -> None:
+        self.streams = streams
+        self.probabilities = self._mean()
+
+    def _mean(self) -> np.ndarray:
+        mean: np.ndarray = np.mean([s.probabilities for s in self.streams], axis=0)
+        return mean
+
+    def _after(self) -> Any:
+        self.probabilities = self._mean()
+        return float(self.probabilities[1]) if len(self.probabilities) == 2 else self.probabilities
+
+    def add(self, text: str | list[str]) -> Any:
+        """:meth:`TextStream.add` on every member."""
+        for stream in self.streams:
+            stream.add(text)
+        return self._after()
+
+    def observe(self, hours: float, variable: str, value: float) -> Any:
+        """:meth:`SeriesStream.observe` on every member."""
+        for stream in self.streams:
+            stream.observe(hours, variable, value)
+        return self._after()
+
+
+def open_stream(model: Any, static: dict[str, float] | None = None) -> Any:
+    """The streaming session of a fitted classifier (text or series; an ensemble's members'
+    sessions averaged)."""
+    if model.input == "text" and static:
+        raise ValueError("`static` descriptors go with series input, not text")
+    members = getattr(model.network_, "members", None)
+    networks = [None] if members is None else list(members)
     if model.input == "text":
-        if static:
-            raise ValueError("`static` descriptors go with series input, not text")
-        return TextStream(model)
-    return SeriesStream(model, static)
+        streams: list[Any] = [TextStream(model, network) for network in networks]
+    else:
+        streams = [SeriesStream(model, static, network) for network in networks]
+    return streams[0] if members is None else EnsembleStream(streams)
