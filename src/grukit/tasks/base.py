@@ -19,7 +19,7 @@ import numpy as np
 from grukit import checks
 from grukit.tasks.config import GRUConfig
 from grukit.tasks.memory import GRUShape, check_training_memory
-from grukit.tasks.storage import SavedModel, write_model
+from grukit.tasks.storage import SavedModel, weight_mismatches, write_model
 from grukit.train.config import TrainConfig
 from grukit.train.progress import check_verbose
 
@@ -427,7 +427,7 @@ class Task:
             raise CorruptFileError(
                 f"'{saved.config_path}' is not a valid model config: {error}", saved.config_path
             ) from None
-        problems = _weight_mismatches(blueprint.state_dict(), saved.tensors)
+        problems = weight_mismatches(blueprint.state_dict(), saved.tensors)
         if problems:
             raise CorruptFileError(
                 f"model weights '{saved.weights_path}' do not fit the configuration "
@@ -448,25 +448,3 @@ def _training_array(values: Any) -> np.ndarray:
     if np.issubdtype(array.dtype, np.integer):
         return array.astype(np.int64, copy=False)
     return array.astype(np.float32, copy=False)
-
-
-def _weight_mismatches(expected: Mapping[str, Any], saved: Mapping[str, Any]) -> str:
-    """What differs between the tensors a config implies and the saved ones ('' when nothing)."""
-
-    def describe(tensor: Any) -> str:
-        return f"{str(tensor.dtype).removeprefix('torch.')}{list(tensor.shape)}"
-
-    problems = [f"{name} is missing" for name in expected if name not in saved]
-    problems += [
-        f"{name} is not in the configured network" for name in saved if name not in expected
-    ]
-    problems += [
-        f"{name} is {describe(saved[name])} there, the configuration needs {describe(tensor)}"
-        for name, tensor in expected.items()
-        if name in saved and describe(saved[name]) != describe(tensor)
-    ]
-    if not problems:
-        return ""
-    counts = [sum(t.numel() for t in tensors.values()) for tensors in (expected, saved)]
-    listed = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
-    return f"{listed} (the configuration implies {counts[0]} values, the file holds {counts[1]})"

@@ -21,33 +21,11 @@ from grukit.tasks import classifier_data as data_forms
 from grukit.tasks.base import FitData, Task
 from grukit.tasks.classifier_networks import POOLINGS
 from grukit.tasks.classifier_prep import SeriesPreparation, TextPreparation
+from grukit.tasks.classifier_scores import THRESHOLD_RULES, check_threshold
 
 __all__ = ["INPUTS", "THRESHOLD_RULES", "SequenceClassifier"]
 
 INPUTS = ("text", "series")
-THRESHOLD_RULES = ("f1", "youden", "accuracy")
-_TARGETS = ("sensitivity", "specificity")
-
-
-def _check_threshold(value: Any) -> Any:
-    """A probability, a rule name, or ``(target, level)`` / ``"sensitivity:0.8"``."""
-    if isinstance(value, str) and ":" in value:
-        name, _, level = value.partition(":")
-        value = (name, level)
-    if isinstance(value, list | tuple) and len(value) == 2 and value[0] in _TARGETS:
-        try:
-            level = float(value[1])
-        except ValueError:
-            level = -1.0
-        return [value[0], checks.probability(f"threshold {value[0]} level", level)]
-    if isinstance(value, str):
-        return checks.choice("threshold", value, THRESHOLD_RULES)
-    if checks.is_number(value) and 0 < float(value) < 1:
-        return float(value)
-    raise ValueError(
-        f"`threshold` must be a probability in (0, 1), one of {THRESHOLD_RULES}, or "
-        f"'sensitivity:L' / 'specificity:L', got {value!r}"
-    )
 
 
 class SequenceClassifier(Task):
@@ -156,7 +134,7 @@ class SequenceClassifier(Task):
         p["recurrent_dropout"] = checks.probability("recurrent_dropout", p["recurrent_dropout"])
         if p["class_weight"] is not None:
             p["class_weight"] = checks.choice("class_weight", p["class_weight"], ("balanced",))
-        p["threshold"] = _check_threshold(p["threshold"])
+        p["threshold"] = check_threshold(p["threshold"])
         p["level"] = checks.choice("level", p["level"], ("word", "char"))
         p["truncate"] = checks.choice("truncate", p["truncate"], ("pre", "post"))
         p["aggregate"] = checks.choice("aggregate", p["aggregate"], ("last", "mean"))

@@ -12,8 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from grukit import checks
+
 __all__ = [
     "BASELINE_CLASSES",
+    "THRESHOLD_RULES",
+    "check_threshold",
     "evaluate_models",
     "fit_baselines",
     "pick_threshold",
@@ -26,6 +30,31 @@ BASELINE_CLASSES = {
     "summary_logistic": "SummaryLogisticBaseline",
     "majority": "MajorityBaseline",
 }
+
+
+THRESHOLD_RULES = ("f1", "youden", "accuracy")
+_TARGETS = ("sensitivity", "specificity")
+
+
+def check_threshold(value: Any) -> Any:
+    """A probability, a rule name, or ``(target, level)`` / ``"sensitivity:0.8"``."""
+    if isinstance(value, str) and ":" in value:
+        name, _, level = value.partition(":")
+        value = (name, level)
+    if isinstance(value, list | tuple) and len(value) == 2 and value[0] in _TARGETS:
+        try:
+            level = float(value[1])
+        except ValueError:
+            level = -1.0
+        return [value[0], checks.probability(f"threshold {value[0]} level", level)]
+    if isinstance(value, str):
+        return checks.choice("threshold", value, THRESHOLD_RULES)
+    if checks.is_number(value) and 0 < float(value) < 1:
+        return float(value)
+    raise ValueError(
+        f"`threshold` must be a probability in (0, 1), one of {THRESHOLD_RULES}, or "
+        f"'sensitivity:L' / 'specificity:L', got {value!r}"
+    )
 
 
 def pick_threshold(y_true: np.ndarray, p_positive: np.ndarray, rule: Any) -> float:

@@ -66,6 +66,7 @@ __all__ = [
     "SavedModel",
     "config_digest",
     "read_model",
+    "weight_mismatches",
     "write_model",
 ]
 
@@ -346,3 +347,25 @@ def read_model(path: str | Path, *, tasks: Collection[str]) -> SavedModel:
         return _read_from(pending, tasks)
     except FileNotFoundError:  # a save finished installing it meanwhile
         return _read_from(directory, tasks)
+
+
+def weight_mismatches(expected: Mapping[str, Any], saved: Mapping[str, Any]) -> str:
+    """What differs between the tensors a config implies and the saved ones ('' when nothing)."""
+
+    def describe(tensor: Any) -> str:
+        return f"{str(tensor.dtype).removeprefix('torch.')}{list(tensor.shape)}"
+
+    problems = [f"{name} is missing" for name in expected if name not in saved]
+    problems += [
+        f"{name} is not in the configured network" for name in saved if name not in expected
+    ]
+    problems += [
+        f"{name} is {describe(saved[name])} there, the configuration needs {describe(tensor)}"
+        for name, tensor in expected.items()
+        if name in saved and describe(saved[name]) != describe(tensor)
+    ]
+    if not problems:
+        return ""
+    counts = [sum(t.numel() for t in tensors.values()) for tensors in (expected, saved)]
+    listed = "; ".join(problems[:3]) + ("; ..." if len(problems) > 3 else "")
+    return f"{listed} (the configuration implies {counts[0]} values, the file holds {counts[1]})"
