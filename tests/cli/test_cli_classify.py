@@ -154,3 +154,16 @@ def test_several_data_paths_are_one_training_set(tmp_path, capsys):
         capsys, "train", "classify", *paths, "--outcomes", paths[0], "--out", tmp_path / "r2"
     )
     assert code == 2 and "give --outcomes once per DATA path: 2 paths, 1 outcomes" in stderr
+
+
+def test_an_ensemble_run(reviews_csv, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, stdout, stderr = run(
+        capsys, "train", "classify", reviews_csv, "--min-count", "1", "--ensemble", "2",
+        "--out", out, *FAST,
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "Trained 2 networks (best epochs [3, 3])" in stdout
+    assert (out / "checkpoints" / "member-1").is_dir()
+    code, stdout, _ = run(capsys, "evaluate", out, reviews_csv)
+    assert code == 0 and "the test part of" in stdout

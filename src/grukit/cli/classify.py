@@ -90,9 +90,12 @@ def run_train_classify(given: dict[str, Any], *, declared: Callable | None = Non
         _echo(f"Training a GRU {model.input} classifier on {len(run.train)} samples ...")
         with training_lines():
             run.fit(model)
+        trained = f"Trained {len(model.history_)} epochs (best {model.history_.best_epoch}, "
+        trained += f"{model.history_.stop_reason})"
+        if model.ensemble > 1:
+            trained = f"Trained {model.ensemble} networks (best epochs {model.member_best_epochs_})"
         _echo(
-            f"Trained {len(model.history_)} epochs (best {model.history_.best_epoch}, "
-            f"{model.history_.stop_reason}); classes {model.classes_}"
+            f"{trained}; classes {model.classes_}"
             + ("" if model.threshold_ is None else f", threshold {model.threshold_:.4g}")
         )
         if run.test is not None:
