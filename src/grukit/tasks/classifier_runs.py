@@ -17,11 +17,10 @@ from typing import Any
 
 from grukit.tasks.classifier_data import DataParts, _is_imdb, classes_of, split_samples
 from grukit.tasks.runs import (
-    CHECKPOINTS,
     DEFAULT_TEST_FRACTION,
+    fit_in_run,
     locked_run,
     start_run,
-    validation_fraction,
 )
 
 __all__ = ["ClassificationRun", "data_argument", "test_part"]
@@ -109,14 +108,7 @@ class ClassificationRun:
 
     def fit(self, model: Any) -> Any:
         """Fit on the training part (checkpoints in the run, resumed if asked), save; returns it."""
-        model.fit(
-            self.train,
-            validation=validation_fraction(self.options),
-            resume=bool(self.options.get("resume")),
-            checkpoint_dir=self.out / CHECKPOINTS,
-        )
-        model.save(self.out)
-        return model
+        return fit_in_run(model, self.train, self.options, self.out)
 
 
 def evaluation_samples(model: Any, record: Mapping[str, Any] | None, data: Any,

@@ -39,6 +39,7 @@ __all__ = [
     "split_test",
     "start_run",
     "held_out",
+    "fit_in_run",
     "validation_fraction",
 ]
 
@@ -154,6 +155,19 @@ def validation_fraction(options: Mapping[str, Any]) -> float | None:
     return None if value is None or float(value) == 0 else float(value)
 
 
+def fit_in_run(model: Any, train: Any, options: Mapping[str, Any], out: Path) -> Any:
+    """Fit `model` on `train` with the run's validation fraction and its checkpoints in `out`
+    (resumed when the options say so), then save it into `out`; returns it."""
+    model.fit(
+        train,
+        validation=validation_fraction(options),
+        resume=bool(options.get("resume")),
+        checkpoint_dir=out / CHECKPOINTS,
+    )
+    model.save(out)
+    return model
+
+
 @dataclass
 class TrainingRun:
     """A started run: the whole table, its training part and where the run is written."""
@@ -184,14 +198,7 @@ class TrainingRun:
     def fit(self, model: Any) -> Any:
         """Fit `model` on the training part (checkpoints in the run, resumed if asked), save it
         into the run directory; returns it."""
-        model.fit(
-            self.train,
-            validation=validation_fraction(self.options),
-            resume=bool(self.options.get("resume")),
-            checkpoint_dir=self.out / CHECKPOINTS,
-        )
-        model.save(self.out)
-        return model
+        return fit_in_run(model, self.train, self.options, self.out)
 
     def held_out(self) -> dict[str, Any] | None:
         """The run's test part as keywords of ``Forecaster.backtest`` (see :func:`held_out`)."""
