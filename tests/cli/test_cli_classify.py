@@ -167,3 +167,15 @@ def test_an_ensemble_run(reviews_csv, tmp_path, capsys):
     assert (out / "checkpoints" / "member-1").is_dir()
     code, stdout, _ = run(capsys, "evaluate", out, reviews_csv)
     assert code == 0 and "the test part of" in stdout
+
+
+def test_an_unknown_physionet_parameter_names_the_cli_remedy(tmp_path, capsys):
+    records = tmp_path / "set-x"
+    records.mkdir()
+    (records / "132539.txt").write_text(
+        "Time,Parameter,Value\n00:00,RecordID,132539\n00:00,Age,54\n00:00,Gender,0\n"
+        "00:00,Height,-1\n00:00,ICUType,4\n00:00,Weight,-1\n00:07,HR,73\n10:45,,1.9\n"
+    )
+    code, _, stderr = run(capsys, "train", "classify", records, "--out", tmp_path / "r")
+    assert code == 2 and "132539.txt line 9: unknown parameter ''" in stderr
+    assert "--unknown drop leaves such a parameter out" in stderr

@@ -327,6 +327,10 @@ def bench(ctx: typer.Context) -> None:
 _CLI_WORDING = (
     ("choose fill='ffill', 'interpolate' or 'drop'", "choose --fill ffill, interpolate or drop"),
     ("pass resume=True to continue it", "pass --resume to continue it"),
+    (
+        "unknown='drop' leaves such a parameter out, unknown='keep' keeps it as a variable",
+        "--unknown drop leaves such a parameter out, --unknown keep keeps it as a variable",
+    ),
 )
 
 

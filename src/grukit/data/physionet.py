@@ -295,7 +295,7 @@ class _Reader:
             known = ", ".join((*PHYSIONET2012_STATIC, *PHYSIONET2012_VARIABLES[:-1]))
             raise GrukitDataError(
                 f"{name} line {number}: unknown parameter {parameter!r} (known: {known}; "
-                "unknown='keep' keeps such a parameter as a variable)"
+                "unknown='drop' leaves such a parameter out, unknown='keep' keeps it as a variable)"
             )
         self.codes[parameter] = len(self.codes)
         self.extra.append(parameter)
