@@ -110,3 +110,17 @@ def irregular_observations(draw) -> dict:
     )
     rows = draw(st.lists(row, max_size=30))
     return {"rows": rows, "step": step, "horizon": horizon}
+
+
+@st.composite
+def iob2_tag_sequences(draw) -> list[str]:
+    """A valid IOB2 label sequence of 1-12 tokens: runs of ``O`` and entities of 1-4 tokens of
+    types PER, LOC, ORG, MISC, adjacent entities (of one type or two) included."""
+    labels: list[str] = []
+    while not labels or (len(labels) < 12 and draw(st.booleans())):
+        if draw(st.booleans()):
+            labels += ["O"] * draw(st.integers(1, 3))
+        else:
+            kind = draw(st.sampled_from(("PER", "LOC", "ORG", "MISC")))
+            labels += [f"B-{kind}"] + [f"I-{kind}"] * draw(st.integers(0, 3))
+    return labels

@@ -10,6 +10,10 @@ NumPy and pandas only (no PyTorch, no new dependency). A typical classification 
     ids, lengths = encode_batch(tokens, vocab, max_length=400, truncate="pre")
     vectors, found = load_vectors("glove.6B.100d.txt.gz", vocab)  # optional
 
+Tagging data: ``read_conll`` / ``write_conll`` read and write CoNLL column files as
+``TaggedSentences``; ``convert_tags``, ``detect_scheme`` and ``entities`` handle the IOB1, IOB2
+and BIOES schemes.
+
 Subword tokenisers (Hugging Face ``tokenizers``, SentencePiece) are not offered yet: they would
 be a new dependency; a later option can wrap them behind the same ``Tokenizer`` face.
 
@@ -25,16 +29,23 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "BOS": "grukit.text.vocabulary",
         "EOS": "grukit.text.vocabulary",
         "PAD": "grukit.text.vocabulary",
+        "SCHEMES": "grukit.text.conll",
         "TAG_PATTERN": "grukit.text.tokens",
+        "TaggedSentences": "grukit.text.conll",
         "Tokenizer": "grukit.text.tokens",
         "UNK": "grukit.text.vocabulary",
         "Vocabulary": "grukit.text.vocabulary",
         "WORD_PATTERN": "grukit.text.tokens",
         "clean_text": "grukit.text.tokens",
+        "convert_tags": "grukit.text.conll",
+        "detect_scheme": "grukit.text.conll",
         "encode_batch": "grukit.text.batches",
+        "entities": "grukit.text.conll",
         "load_vectors": "grukit.text.vectors",
+        "read_conll": "grukit.text.conll",
         "read_imdb": "grukit.text.imdb",
         "tokenize_chars": "grukit.text.tokens",
         "tokenize_words": "grukit.text.tokens",
+        "write_conll": "grukit.text.conll",
     },
 )
