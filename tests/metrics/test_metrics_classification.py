@@ -371,3 +371,16 @@ def test_calibration_table_counts_every_example_once(seed):
     assert (table["mean_predicted"] >= table["bin_low"]).all()
     assert (table["mean_predicted"] <= table["bin_high"]).all()
     assert (table["count"] * table["observed_rate"]).sum() == pytest.approx(y.sum())
+
+
+def test_calibration_table_agrees_with_scikit_learn():
+    from sklearn.calibration import calibration_curve
+
+    rng = np.random.default_rng(3)
+    p = rng.random(500)
+    y = (rng.random(500) < p**2).astype(int)
+    table = calibration_table(y, p, bins=10)
+    observed, predicted = calibration_curve(y, p, n_bins=10, strategy="uniform")
+    np.testing.assert_allclose(table["observed_rate"], observed)
+    np.testing.assert_allclose(table["mean_predicted"], predicted)
+    assert table["count"].sum() == 500

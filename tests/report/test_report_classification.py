@@ -14,7 +14,6 @@ from sklearn.metrics import roc_auc_score
 from grukit.io import write_json
 from grukit.report import (
     attention_html,
-    calibration_bins,
     plot_confusion,
     plot_roc_curves,
     write_report,
@@ -226,19 +225,6 @@ def test_attention_spans_are_escaped_and_shaded_by_weight():
     assert shades == [0.25, 1.0]
     with pytest.raises(ValueError, match="`weights` must have one weight per token"):
         attention_html(["a", "b"], [1.0])
-
-
-def test_calibration_bins_agree_with_scikit_learn():
-    from sklearn.calibration import calibration_curve
-
-    rng = np.random.default_rng(3)
-    p = rng.random(500)
-    y = (rng.random(500) < p**2).astype(int)
-    table = calibration_bins(p, y, bins=10)
-    observed, predicted = calibration_curve(y, p, n_bins=10, strategy="uniform")
-    np.testing.assert_allclose(table["observed"], observed)
-    np.testing.assert_allclose(table["mean_predicted"], predicted)
-    assert table["count"].sum() == 500
 
 
 def test_the_plots_refuse_inputs_that_do_not_fit(tmp_path):

@@ -11,7 +11,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
         "attention_html": "grukit.report.classification",
-        "calibration_bins": "grukit.report.classification",
         "image_html": "grukit.report._pieces",
         "plot_anomalies": "grukit.report.plots",
         "plot_calibration": "grukit.report.classification",

@@ -21,7 +21,6 @@ from grukit.report._figures import pyplot, save_figure
 
 __all__ = [
     "attention_html",
-    "calibration_bins",
     "plot_calibration",
     "plot_confusion",
     "plot_precision_recall",
@@ -77,14 +76,17 @@ def plot_roc_curves(scores: Mapping[str, Any], labels: Any, path: str | Path) ->
     path : str or Path
         The PNG to write.
     """
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import roc_auc_score
+
+    from grukit.metrics import roc_points
 
     plt = pyplot()
     _, pairs = _binary_pairs(scores, labels)
     figure, axis = plt.subplots(figsize=(5.5, 5))
     axis.plot([0, 1], [0, 1], color="0.8", linestyle=":", label="chance")
     for position, (model, values, truth) in enumerate(pairs):
-        fpr, tpr, _ = roc_curve(truth, values)
+        points = roc_points(truth, values)
+        fpr, tpr = points["fpr"], points["tpr"]
         auc = roc_auc_score(truth, values) if len(np.unique(truth)) == 2 else float("nan")
         width = 2.0 if model == "gru" else 1.2
         color = _color(model, position)
@@ -102,7 +104,9 @@ def plot_precision_recall(scores: Mapping[str, Any], labels: Any, path: str | Pa
     """Precision against recall of each model, with its average precision (AUPRC); the share
     of positives (a constant score's precision) drawn for reference. Arguments as
     :func:`plot_roc_curves`."""
-    from sklearn.metrics import average_precision_score, precision_recall_curve
+    from sklearn.metrics import average_precision_score
+
+    from grukit.metrics import pr_points
 
     plt = pyplot()
     truth_all, pairs = _binary_pairs(scores, labels)
@@ -110,7 +114,8 @@ def plot_precision_recall(scores: Mapping[str, Any], labels: Any, path: str | Pa
     prevalence = float(truth_all.mean())
     axis.axhline(prevalence, color="0.8", linestyle=":", label=f"positives ({prevalence:.2f})")
     for position, (model, values, truth) in enumerate(pairs):
-        precision, recall, _ = precision_recall_curve(truth, values)
+        points = pr_points(truth, values)
+        precision, recall = points["precision"], points["recall"]
         ap = average_precision_score(truth, values) if truth.any() else float("nan")
         width = 2.0 if model == "gru" else 1.2
         color = _color(model, position)
@@ -165,41 +170,6 @@ def plot_confusion(matrix: Any, classes: Sequence[str], path: str | Path) -> Pat
     return save_figure(figure, path)
 
 
-def calibration_bins(probabilities: Any, outcomes: Any, *, bins: int = 10) -> pd.DataFrame:
-    """The reliability table: predictions cut into `bins` equal-width bins of [0, 1].
-
-    Bin ``k`` holds the predictions ``p`` with ``k / bins <= p < (k + 1) / bins`` (``p = 1`` in
-    the last bin); empty bins are left out.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``low, high, mean_predicted, observed`` (the share of ``outcomes`` that are 1)
-        ``and count``, one row per non-empty bin.
-
-    Examples
-    --------
-    >>> calibration_bins([0.1, 0.15, 0.8, 0.9], [0, 1, 1, 1], bins=2)[["observed", "count"]]
-       observed  count
-    0       0.5      2
-    1       1.0      2
-    """
-    p = np.asarray(probabilities, dtype=np.float64).ravel()
-    y = np.asarray(outcomes, dtype=np.float64).ravel()
-    if p.shape != y.shape:
-        raise ValueError(f"`outcomes` must have one value per probability ({p.size}), got {y.size}")
-    keep = np.isfinite(p)
-    p, y = p[keep], y[keep]
-    which = np.clip(np.floor(p * bins), 0, bins - 1).astype(np.int64)
-    table = pd.DataFrame({"bin": which, "p": p, "y": y}).groupby("bin")
-    out = pd.DataFrame(
-        {"mean_predicted": table["p"].mean(), "observed": table["y"].mean(), "count": table.size()}
-    )
-    out.insert(0, "high", (out.index + 1) / bins)
-    out.insert(0, "low", out.index / bins)
-    return out.reset_index(drop=True)
-
-
 def plot_calibration(
     scores: Mapping[str, Any],
     outcomes: Any,
@@ -209,13 +179,15 @@ def plot_calibration(
     xlabel: str = "predicted probability of the positive class",
 ) -> Path:
     """Reliability diagram of each model: observed frequency against mean predicted probability
-    per bin (:func:`calibration_bins`), the diagonal of perfect calibration, and below it how
-    many predictions fall in each bin.
+    per bin (:func:`grukit.metrics.calibration_table`), the diagonal of perfect calibration,
+    and below it how many predictions fall in each bin.
 
     `scores` maps each model to its probabilities (n,); `outcomes` (n,) are 1 where the event
     happened (binary: the positive class), or a mapping giving each model its own (multi-class
     confidence: whether that model's top class was right).
     """
+    from grukit.metrics import calibration_table
+
     plt = pyplot()
     figure, (top, bottom) = plt.subplots(
         2, 1, figsize=(6, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
@@ -224,9 +196,9 @@ def plot_calibration(
     edges = np.linspace(0.0, 1.0, bins + 1)
     for position, (model, values) in enumerate(scores.items()):
         own = outcomes[model] if isinstance(outcomes, Mapping) else outcomes
-        table = calibration_bins(values, own, bins=bins)
+        table = calibration_table(own, values, bins=bins)
         color = _color(str(model), position)
-        top.plot(table["mean_predicted"], table["observed"], marker="o", color=color,
+        top.plot(table["mean_predicted"], table["observed_rate"], marker="o", color=color,
                  linewidth=2.0 if model == "gru" else 1.2, label=str(model))  # fmt: skip
         finite = np.asarray(values, dtype=np.float64)
         bottom.hist(finite[np.isfinite(finite)], bins=edges, histtype="step", color=color)
