@@ -201,6 +201,8 @@ DETECT = TrainCommand(
 )
 #: the classifier's task name: its runs are ``grukit.cli.classify``'s
 CLASSIFIER = "sequence_classifier"
+#: the tagger's task name: its runs are ``grukit.cli.tag``'s
+TAGGER = "sequence_tagger"
 #: task name -> its command, for the commands that open a run
 _BY_TASK = {command.task: command for command in (FORECAST, DETECT)}
 
@@ -259,6 +261,10 @@ def run_predict(
             from grukit.tasks.classifier_runs import data_argument
 
             result = predict_classifier(model, data_argument(data, outcomes))
+        elif model.task == TAGGER:
+            from grukit.cli.tag import predict_tagger
+
+            return predict_tagger(model, data, run / "predictions.conll" if output is None else output)
         else:
             result = _BY_TASK[model.task].predict(model, data, rolling)
         path = write_csv(result, run / "predictions.csv" if output is None else Path(output))
@@ -282,6 +288,10 @@ def run_evaluate(run: Path, data: Path, *, all_rows: bool, outcomes: Path | None
             given = data_argument(data, outcomes)
             samples, source = evaluation_samples(model, record, given, all_rows=all_rows)
             return evaluate_classifier(model, samples, run, source)
+        if model.task == TAGGER:
+            from grukit.cli.tag import evaluate_tagger_run
+
+            return evaluate_tagger_run(model, model.read(data), run, f"all of {data}")
         frame, split = evaluation_part(model, record, data, all_rows=all_rows)
         source = f"the test part of {data}" if split is not None else f"all of {data}"
         return _BY_TASK[model.task].evaluate(model, frame, split, run, source)

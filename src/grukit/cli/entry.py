@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from grukit.cli.classify_entry import train_classify
+from grukit.cli.tag_entry import train_tag
 
 app = typer.Typer(
     name="grukit",
@@ -228,6 +229,7 @@ def train_detect(
 
 
 train_app.command("classify")(train_classify)
+train_app.command("tag")(train_tag)
 
 Outcomes = Annotated[
     Path | None, typer.Option(help="Classifier: the PhysioNet outcomes file of DATA's records.")
@@ -247,7 +249,7 @@ def predict(
     ] = False,
     outcomes: Outcomes = None,
 ) -> None:
-    """Forecast the steps after DATA, flag anomalies in it, or classify it, with a trained run."""
+    """Forecast the steps after DATA, flag anomalies in it, classify or tag it, with a trained run."""
     from grukit.cli.commands import run_predict
 
     run_predict(run, data, output=output, rolling=rolling, outcomes=outcomes)
@@ -256,7 +258,7 @@ def predict(
 @app.command()
 def evaluate(
     run: Annotated[Path, typer.Argument(help="Run directory (from grukit train).")],
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file.")],
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file (a tagger: CoNLL file).")],
     all_rows: Annotated[
         bool,
         typer.Option("--all", help="Evaluate on all of DATA, not only the run's test part."),

@@ -19,6 +19,7 @@ TASKS: dict[str, tuple[str, str]] = {
     "forecaster": ("grukit.tasks.forecaster", "Forecaster"),
     "anomaly_detector": ("grukit.tasks.detector", "AnomalyDetector"),
     "sequence_classifier": ("grukit.tasks.classifier", "SequenceClassifier"),
+    "sequence_tagger": ("grukit.tasks.tagger", "SequenceTagger"),
 }
 
 
