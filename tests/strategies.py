@@ -124,3 +124,8 @@ def iob2_tag_sequences(draw) -> list[str]:
             kind = draw(st.sampled_from(("PER", "LOC", "ORG", "MISC")))
             labels += [f"B-{kind}"] + [f"I-{kind}"] * draw(st.integers(0, 3))
     return labels
+
+
+def label_sequences(labels: Sequence[str], max_size: int = 8) -> st.SearchStrategy[list[str]]:
+    """1 to ``max_size`` labels drawn from ``labels``, valid in a scheme or not."""
+    return st.lists(st.sampled_from(labels), min_size=1, max_size=max_size)

@@ -125,7 +125,8 @@ def test_torch_free_modules_import_without_torch() -> None:
         "import grukit, grukit.checks, grukit.reference, grukit.interop._layout\n"
         "import grukit.train.config, grukit.tasks.config, grukit.data, grukit.text.tokens\n"
         "import grukit.text.vocabulary, grukit.text.batches, grukit.text.vectors\n"
-        "import grukit.text.imdb, grukit.text.conll\n"
+        "import grukit.text.imdb, grukit.text.conll, grukit.text.transitions\n"
+        "import grukit.reference.crf\n"
         "assert 'torch' not in sys.modules, sorted(m for m in sys.modules if 'torch' in m)[:5]\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -1,6 +1,7 @@
-"""PyTorch modules: :class:`GRU` (stacks, directions, options, streaming), :class:`GRUCell`, and
-:class:`GRUStreamer` (stateful, allocation-free streaming). Which engine serves a call is decided
-in ``grukit.nn.planning``."""
+"""PyTorch modules: :class:`GRU` (stacks, directions, options, streaming), :class:`GRUCell`,
+:class:`GRUStreamer` (stateful, allocation-free streaming) and :class:`LinearChainCRF` (the
+output layer of a sequence tagger). Which engine serves a GRU call is decided in
+``grukit.nn.planning``."""
 
 from grukit._lazy import lazy_exports
 
@@ -11,5 +12,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "GRU": "grukit.nn.gru",
         "GRUCell": "grukit.nn.cell",
         "GRUStreamer": "grukit.nn.streaming",
+        "LinearChainCRF": "grukit.nn.crf",
     },
 )

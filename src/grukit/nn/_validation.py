@@ -40,8 +40,9 @@ def state_tensor(name: str, h: object, expected: tuple[int, ...], meaning: str) 
     return h
 
 
-def lengths_tensor(lengths: object, batch: int, steps: int) -> Tensor:
-    """Convert ``lengths`` (list, NumPy array or tensor) to a CPU int64 tensor of shape (B,)."""
+def lengths_tensor(lengths: object, batch: int, steps: int, *, minimum: int = 0) -> Tensor:
+    """Convert ``lengths`` (list, NumPy array or tensor) to a CPU int64 tensor of shape (B,),
+    each value in [``minimum``, ``steps``]."""
     if isinstance(lengths, Tensor):
         values = lengths.detach().to("cpu")
     else:
@@ -59,9 +60,9 @@ def lengths_tensor(lengths: object, batch: int, steps: int) -> Tensor:
             f"got {tuple(values.shape)}"
         )
     values = values.to(torch.int64)
-    if batch and (int(values.min()) < 0 or int(values.max()) > steps):
+    if batch and (int(values.min()) < minimum or int(values.max()) > steps):
         raise ValueError(
-            f"`lengths` must lie in [0, {steps}] (the sequence length), got values from "
+            f"`lengths` must lie in [{minimum}, {steps}] (the sequence length), got values from "
             f"{int(values.min())} to {int(values.max())}"
         )
     return values

@@ -12,7 +12,8 @@ NumPy and pandas only (no PyTorch, no new dependency). A typical classification 
 
 Tagging data: ``read_conll`` / ``write_conll`` read and write CoNLL column files as
 ``TaggedSentences``; ``convert_tags``, ``detect_scheme`` and ``entities`` handle the IOB1, IOB2
-and BIOES schemes.
+and BIOES schemes; ``allowed_transitions`` gives a scheme's constraints on which label may
+follow which, for ``grukit.nn.LinearChainCRF``.
 
 Subword tokenisers (Hugging Face ``tokenizers``, SentencePiece) are not offered yet: they would
 be a new dependency; a later option can wrap them behind the same ``Tokenizer`` face.
@@ -36,6 +37,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "UNK": "grukit.text.vocabulary",
         "Vocabulary": "grukit.text.vocabulary",
         "WORD_PATTERN": "grukit.text.tokens",
+        "allowed_transitions": "grukit.text.transitions",
         "clean_text": "grukit.text.tokens",
         "convert_tags": "grukit.text.conll",
         "detect_scheme": "grukit.text.conll",
