@@ -46,6 +46,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "load_vectors": "grukit.text.vectors",
         "read_conll": "grukit.text.conll",
         "read_imdb": "grukit.text.imdb",
+        "synthetic_entities": "grukit.text.synthetic",
         "tokenize_chars": "grukit.text.tokens",
         "tokenize_words": "grukit.text.tokens",
         "write_conll": "grukit.text.conll",

@@ -1,0 +1,147 @@
+"""SequenceTagger: fit, predict in the input's scheme, padding independence, CRF constraints,
+save/load, evaluation beside the baseline, and clear refusals."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from grukit.data import GrukitDataError
+from grukit.tasks import load
+from grukit.tasks.tagger import SequenceTagger
+from grukit.tasks.tagger_data import render_tags
+from grukit.text import TaggedSentences, convert_tags, synthetic_entities, write_conll
+from grukit.text.conll import _check
+from grukit.train import TrainConfig
+
+
+def _tagger(**options: object) -> SequenceTagger:
+    settings: dict[str, object] = {
+        "hidden_size": 16, "embedding_dim": 16, "char_dim": 8, "char_hidden": 8,
+        "train_config": TrainConfig(epochs=12, batch_size=16, learning_rate=5e-3, patience=None),
+        "verbose": False,
+    }  # fmt: skip
+    settings.update(options)
+    return SequenceTagger(**settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[SequenceTagger, TaggedSentences, TaggedSentences]:
+    train = synthetic_entities(240, seed=0)
+    test = synthetic_entities(60, seed=1)
+    return _tagger().fit(train, validation=test), train, test
+
+
+def test_fit_learns_tags_and_beats_the_baseline(fitted) -> None:
+    tagger, _, test = fitted
+    assert tagger.tags_[0] == "O" and set(tagger.types_) == {"LOC", "ORG", "PER"}
+    assert tagger.input_scheme_ == "IOB2"
+    result = tagger.evaluate(test)
+    assert result["model"]["f1"] > 0.8, result["model"]
+    assert result["baseline"] is not None and result["model"]["f1"] > result["baseline"]["f1"]
+    assert result["beats_baseline"] is True
+    assert result["sentences"] == 60 and result["tokens"] == sum(map(len, test.tokens))
+    assert tagger.score(test) == pytest.approx(result["model"]["f1"])
+
+
+def test_predictions_are_valid_in_the_input_scheme(fitted, tmp_path) -> None:
+    tagger, _, test = fitted
+    iob1 = test.to_scheme("IOB1")
+    path = write_conll(iob1, tmp_path / "test.iob1")
+    predicted = tagger.predict(path)
+    assert [len(p) for p in predicted] == [len(t) for t in test.tokens]
+    for index, labels in enumerate(predicted):
+        _check(labels, "IOB1", f"sentence {index}")  # the CRF's constraints: valid IOB1
+    # the same spans in every scheme
+    as_iob2 = tagger.predict(test)
+    for labels, iob2 in zip(predicted, as_iob2, strict=True):
+        assert convert_tags(labels, "IOB1", "IOB2") == iob2
+
+
+def test_a_sentence_is_tagged_the_same_alone_and_among_longer_ones(fitted) -> None:
+    tagger, _, test = fitted
+    alone = [tagger.predict([tokens])[0] for tokens in test.tokens[:6]]
+    together = tagger.predict(test.tokens[:6] + [["word"] * 70])[:6]
+    assert alone == together
+
+
+def test_unseen_words_and_plain_sentences_are_tagged(fitted, tmp_path) -> None:
+    tagger, _, _ = fitted
+    text = tmp_path / "sentences.txt"
+    text.write_text("Zorblat Quux flew to Vexmoor on Monday.\n\nShares of Plinko Corp rose.\n")
+    predicted = tagger.predict(text)
+    assert [len(p) for p in predicted] == [8, 5]
+    assert tagger.predict(["Shares of Plinko Corp rose ."]) == [predicted[1]]
+
+
+def test_save_and_load_give_the_same_predictions(fitted, tmp_path) -> None:
+    tagger, _, test = fitted
+    tagger.save(tmp_path / "model")
+    loaded = load(tmp_path / "model")
+    assert isinstance(loaded, SequenceTagger)
+    assert loaded.predict(test) == tagger.predict(test)
+    assert loaded.evaluate(test)["model"] == tagger.evaluate(test)["model"]
+
+
+@pytest.mark.parametrize("scheme", ["IOB2", "IOB1"])
+def test_softmax_tagger_and_other_training_schemes(scheme: str) -> None:
+    train = synthetic_entities(120, seed=3)
+    tagger = _tagger(crf=False, char_features=False, casing=False, scheme=scheme)
+    tagger.set_params(train_config=TrainConfig(epochs=3, batch_size=16, patience=None))
+    tagger.fit(train, validation=0.2)
+    assert tagger.network_.crf is None and tagger.network_.char_gru is None
+    assert all(tag[:2] in ("O", "B-", "I-") for tag in tagger.tags_)
+    assert len(tagger.predict(train.tokens[:3])) == 3
+
+
+def test_training_is_reproducible() -> None:
+    train = synthetic_entities(60, seed=4)
+    config = TrainConfig(epochs=2, batch_size=16, patience=None)
+    first = _tagger(train_config=config).fit(train)
+    second = _tagger(train_config=config).fit(train)
+    assert first.history_.train_loss == second.history_.train_loss
+
+
+def test_unknown_entity_types_are_refused_in_strict_mode(fitted) -> None:
+    tagger, _, test = fitted
+    labels = [list(row) for row in test.labels]
+    labels[2][0] = "B-MISC"
+    odd = dataclasses.replace(test, labels=labels)
+    with pytest.raises(GrukitDataError, match="MISC"):
+        tagger.evaluate(odd)
+    lenient = _tagger(strict=False)
+    lenient.__dict__.update({k: v for k, v in vars(tagger).items() if k.endswith("_")})
+    lenient._prep, lenient.network_ = tagger._prep, tagger.network_
+    result = lenient.evaluate(odd)
+    assert result["model"]["counts"]["gold"] == tagger.evaluate(test)["model"]["counts"]["gold"]
+
+
+def test_fit_needs_labels_and_valid_params(tmp_path) -> None:
+    with pytest.raises(GrukitDataError, match="no labels"):
+        _tagger().fit([["a", "b"], ["c"]])
+    with pytest.raises(ValueError, match="`scheme` must be one of"):
+        SequenceTagger(scheme="BILOU")
+    with pytest.raises(ValueError, match="`dropout`"):
+        SequenceTagger(dropout=1.5)
+    with pytest.raises(GrukitDataError, match="no such file"):
+        _tagger().fit(tmp_path / "missing.conll")
+    with pytest.raises(ValueError, match="not fitted"):
+        _tagger().predict([["a"]])
+
+
+def test_render_tags_equals_convert_tags_on_valid_sequences() -> None:
+    sentences = synthetic_entities(50, seed=5)
+    for labels in sentences.labels:
+        for target in ("IOB1", "IOB2", "BIOES"):
+            assert render_tags(labels, "IOB2", target) == convert_tags(labels, "IOB2", target)
+            converted = convert_tags(labels, "IOB2", target)
+            assert render_tags(converted, target, "IOB2") == labels
+
+
+def test_render_tags_reads_invalid_sequences_as_conlleval() -> None:
+    assert render_tags(["O", "I-PER", "I-PER", "E-LOC"], "BIOES", "IOB2") == [
+        "O", "B-PER", "I-PER", "B-LOC",
+    ]  # fmt: skip
+    assert np.array_equal(render_tags(["I-X", "B-X"], "IOB2", "IOB1"), ["I-X", "B-X"])
