@@ -129,3 +129,22 @@ def iob2_tag_sequences(draw) -> list[str]:
 def label_sequences(labels: Sequence[str], max_size: int = 8) -> st.SearchStrategy[list[str]]:
     """1 to ``max_size`` labels drawn from ``labels``, valid in a scheme or not."""
     return st.lists(st.sampled_from(labels), min_size=1, max_size=max_size)
+
+
+#: the labels of IOB2-like sequences: ``O`` and ``B-``/``I-`` of three types
+IOB2_LABELS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG")
+
+
+@st.composite
+def iob2_like_pairs(draw) -> tuple[list[list[str]], list[list[str]]]:
+    """``(gold, predicted)``: 1-5 sentences of 0-10 tokens, at least one token in all, the same
+    lengths in both; each label any of :data:`IOB2_LABELS`, so sequences may be invalid IOB2
+    (``I-X`` after ``O`` or after another type), as a tagger's raw predictions are. The
+    predictions copy the gold label of a token half the time, so correct entities occur."""
+    lengths = draw(st.lists(st.integers(0, 10), min_size=1, max_size=5).filter(any))
+    gold = [draw(st.lists(st.sampled_from(IOB2_LABELS), min_size=n, max_size=n)) for n in lengths]
+    predicted = [
+        [label if draw(st.booleans()) else draw(st.sampled_from(IOB2_LABELS)) for label in labels]
+        for labels in gold
+    ]
+    return gold, predicted

@@ -1,4 +1,5 @@
-"""Baselines that every model must beat: naive forecasts (NumPy) and classifiers (scikit-learn).
+"""Baselines that every model must beat: naive forecasts (NumPy), classifiers (scikit-learn) and
+the most-frequent-tag tagger.
 
 >>> from grukit.baselines import MajorityBaseline, persistence
 >>> persistence([[1.0, 2.0, 3.0]], 2)
@@ -14,6 +15,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
         "MajorityBaseline": "grukit.baselines.classification",
+        "MostFrequentTag": "grukit.baselines.tagging",
         "SummaryLogisticBaseline": "grukit.baselines.classification",
         "TfidfLogisticBaseline": "grukit.baselines.classification",
         "persistence": "grukit.baselines.forecast",

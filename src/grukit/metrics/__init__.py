@@ -1,10 +1,14 @@
-"""Metrics: forecast errors and anomaly-detection scores (NumPy), classification (scikit-learn).
+"""Metrics: forecast errors and anomaly-detection scores (NumPy), classification (scikit-learn),
+entity-level tagging scores (seqeval).
 
 >>> from grukit.metrics import classification_metrics, mae
 >>> mae([1.0, 2.0], [1.5, 2.0])
 0.25
 >>> classification_metrics([0, 1, 1], [0.2, 0.7, 0.4])["accuracy"]
 0.6666666666666666
+>>> from grukit.metrics import entity_scores
+>>> entity_scores([["B-PER", "I-PER", "O"]], [["B-PER", "O", "O"]])["f1"]
+0.0
 """
 
 from grukit._lazy import lazy_exports
@@ -16,6 +20,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "calibration_table": "grukit.metrics.classification",
         "choose_threshold": "grukit.metrics.classification",
         "classification_metrics": "grukit.metrics.classification",
+        "entity_confusion": "grukit.metrics.tagging",
+        "entity_scores": "grukit.metrics.tagging",
         "f1": "grukit.metrics.forecast",
         "forecast_metrics": "grukit.metrics.forecast",
         "mae": "grukit.metrics.forecast",

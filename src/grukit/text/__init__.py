@@ -11,9 +11,10 @@ NumPy and pandas only (no PyTorch, no new dependency). A typical classification 
     vectors, found = load_vectors("glove.6B.100d.txt.gz", vocab)  # optional
 
 Tagging data: ``read_conll`` / ``write_conll`` read and write CoNLL column files as
-``TaggedSentences``; ``convert_tags``, ``detect_scheme`` and ``entities`` handle the IOB1, IOB2
-and BIOES schemes; ``allowed_transitions`` gives a scheme's constraints on which label may
-follow which, for ``grukit.nn.LinearChainCRF``.
+``TaggedSentences`` (``check_types`` refuses entity types a model does not know);
+``convert_tags``, ``detect_scheme`` and ``entities`` handle the IOB1, IOB2 and BIOES schemes;
+``allowed_transitions`` gives a scheme's constraints on which label may follow which, for
+``grukit.nn.LinearChainCRF``.
 
 Subword tokenisers (Hugging Face ``tokenizers``, SentencePiece) are not offered yet: they would
 be a new dependency; a later option can wrap them behind the same ``Tokenizer`` face.
@@ -30,7 +31,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "BOS": "grukit.text.vocabulary",
         "EOS": "grukit.text.vocabulary",
         "PAD": "grukit.text.vocabulary",
-        "SCHEMES": "grukit.text.conll",
+        "SCHEMES": "grukit.text.conll_schemes",
         "TAG_PATTERN": "grukit.text.tokens",
         "TaggedSentences": "grukit.text.conll",
         "Tokenizer": "grukit.text.tokens",
@@ -38,11 +39,12 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "Vocabulary": "grukit.text.vocabulary",
         "WORD_PATTERN": "grukit.text.tokens",
         "allowed_transitions": "grukit.text.transitions",
+        "check_types": "grukit.text.conll",
         "clean_text": "grukit.text.tokens",
-        "convert_tags": "grukit.text.conll",
-        "detect_scheme": "grukit.text.conll",
+        "convert_tags": "grukit.text.conll_schemes",
+        "detect_scheme": "grukit.text.conll_schemes",
         "encode_batch": "grukit.text.batches",
-        "entities": "grukit.text.conll",
+        "entities": "grukit.text.conll_schemes",
         "load_vectors": "grukit.text.vectors",
         "read_conll": "grukit.text.conll",
         "read_imdb": "grukit.text.imdb",

@@ -1,40 +1,51 @@
-"""CoNLL column files (one token a line, a blank line between sentences) and tagging schemes.
+"""CoNLL column files: one token a line, whitespace-separated columns, a blank line between
+sentences, ``-DOCSTART-`` lines between documents.
 
-The labels of a tagged sentence mark entity spans with a prefix and a type, ``B-PER``,
-``I-LOC``, ``O`` (outside). Three schemes are known:
+A file is read as :class:`TaggedSentences` (tokens, labels, the labels' scheme, where they came
+from and the line each sentence starts on) and written back with an optional column of
+predictions, the layout ``conlleval`` reads. The schemes (IOB1, IOB2, BIOES), their
+conversions and conlleval's entity spans live in :mod:`grukit.text.conll_schemes` and are
+re-exported here.
 
-``IOB1``
-    CoNLL-2003's original: ``I-X`` starts an entity unless it follows a token of the same
-    type; ``B-X`` appears only to start an entity right after another entity of type ``X``.
-``IOB2``
-    ``B-X`` starts every entity, ``I-X`` continues it.
-``BIOES``
-    ``B-X`` begins, ``I-X`` continues, ``E-X`` ends an entity of two or more tokens, ``S-X``
-    is an entity of one token.
+Bad input is refused with one line naming the file and line: bytes that are not UTF-8 text, an
+empty file, a line with another column count, a label column that is the token column, and (for
+``scheme="auto"``) a file whose labels mix BIOES with another scheme. IOB1 and IOB2 are both
+read leniently: an IOB2 file with one entity begun by ``I-`` (WNUT 2017's dev file) reads as
+IOB1, and ``to_scheme(target, strict=False)`` converts it through conlleval's spans. A
+byte-order mark (U+FEFF) at the start of a line is dropped, so a line holding only one is a
+blank line.
 
-Every conversion goes through the spans: a sentence's labels are checked against their
-scheme (strictly), read as ``(type, start, end)`` spans and written back in the target scheme,
-so conversions round-trip. :func:`entities` reads spans leniently, the way ``conlleval`` does.
-
->>> convert_tags(["I-PER", "I-PER", "O", "I-LOC", "B-LOC"], "IOB1", "IOB2")
-['B-PER', 'I-PER', 'O', 'B-LOC', 'B-LOC']
->>> entities(["B-PER", "I-PER", "O", "S-LOC"], "BIOES")
-[('PER', 0, 2), ('LOC', 3, 4)]
+>>> sentences = TaggedSentences.from_lists([["Peter", "Blackburn"]], [["I-PER", "I-PER"]])
+>>> sentences.scheme, sentences.to_scheme("BIOES").labels
+('IOB1', [['B-PER', 'E-PER']])
+>>> check_types(sentences, ["LOC", "ORG"])
+Traceback (most recent call last):
+...
+grukit.data._errors.GrukitDataError: <memory>: sentence 0 has the entity type 'PER' ... LOC, ORG
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from grukit import checks, io
 from grukit.data._errors import GrukitDataError
+from grukit.text.conll_schemes import (
+    SCHEMES,
+    check_sequence,
+    convert_tags,
+    detect_scheme,
+    entities,
+    sequence_problem,
+)
 
 __all__ = [
     "SCHEMES",
     "TaggedSentences",
+    "check_types",
     "convert_tags",
     "detect_scheme",
     "entities",
@@ -42,172 +53,7 @@ __all__ = [
     "write_conll",
 ]
 
-SCHEMES = ("IOB1", "IOB2", "BIOES")
-PREFIXES = {"IOB1": "BI", "IOB2": "BI", "BIOES": "BIES"}
 DOCSTART = "-DOCSTART-"
-
-
-def _split(label: str, scheme: str, where: str, position: int) -> tuple[str, str]:
-    """``(prefix, type)`` of one label, ``("O", "")`` for outside."""
-    if label == "O":
-        return "O", ""
-    prefix, dash, kind = label.partition("-")
-    if not dash or not kind or len(prefix) != 1 or prefix not in PREFIXES[scheme]:
-        allowed = ", ".join(f"{p}-TYPE" for p in PREFIXES[scheme])
-        raise GrukitDataError(
-            f"label {label!r} at position {position} of {where} is not a label of {scheme} "
-            f"(expected O, {allowed})"
-        )
-    return prefix, kind
-
-
-def _check(labels: Sequence[str], scheme: str, where: str) -> None:
-    """Raise unless ``labels`` is a valid sequence of the strict ``scheme``."""
-    previous, previous_kind = "O", ""
-    for position, label in enumerate(labels):
-        prefix, kind = _split(label, scheme, where, position)
-        open_before = previous in "BI" and scheme == "BIOES"
-        continues = previous != "O" and kind == previous_kind
-        unstarted = (scheme == "BIOES" and prefix in "IE" and not open_before) or (
-            scheme == "IOB2" and prefix == "I" and not continues
-        )
-        problem = None
-        if open_before and (prefix not in "IE" or kind != previous_kind):
-            problem = f"follows {labels[position - 1]!r}, which needs I-{previous_kind} or E-"
-            problem += f"{previous_kind} next"
-        elif unstarted:
-            problem = f"needs B-{kind} or I-{kind} before it"
-        elif scheme == "IOB1" and prefix == "B" and not continues:
-            problem = f"may only follow an entity of type {kind} (B- separates two of them)"
-        if problem:
-            raise GrukitDataError(
-                f"label {label!r} at position {position} of {where} {problem} in {scheme}"
-            )
-        previous, previous_kind = prefix, kind
-    if scheme == "BIOES" and previous in "BI":
-        raise GrukitDataError(
-            f"label {labels[-1]!r} at position {len(labels) - 1} of {where} leaves an entity "
-            f"open at the end of the sentence in BIOES (expected E-{previous_kind} or S-)"
-        )
-
-
-def _ends(previous: str, prefix: str, previous_kind: str, kind: str) -> bool:
-    """conlleval's ``endOfChunk``: does an entity end between the two labels?"""
-    if previous in "ES" or (previous in "BI" and prefix in "BSO"):
-        return True
-    return previous != "O" and previous_kind != kind
-
-
-def _starts(previous: str, prefix: str, previous_kind: str, kind: str) -> bool:
-    """conlleval's ``startOfChunk``: does an entity start at the second label?"""
-    if prefix in "BS" or (prefix in "IE" and previous in "ESO"):
-        return True
-    return prefix != "O" and previous_kind != kind
-
-
-def entities(labels: Sequence[str], scheme: str) -> list[tuple[str, int, int]]:
-    """The entity spans of one sentence, read as ``conlleval`` reads them.
-
-    Parameters
-    ----------
-    labels : sequence of str
-        One label per token, ``"O"`` or ``"<prefix>-<type>"``.
-    scheme : {"IOB1", "IOB2", "BIOES"}
-        The scheme of ``labels`` (which prefixes are allowed).
-
-    Returns
-    -------
-    list of (str, int, int)
-        ``(type, start, end)`` of each entity, ``end`` exclusive, in order. Lenient: an
-        ``I-X`` after ``O`` or another type starts a new entity (in every scheme, as conlleval
-        does), a change of type ends one.
-    """
-    checks.choice("scheme", scheme, SCHEMES, error=GrukitDataError)
-    spans: list[tuple[str, int, int]] = []
-    previous, previous_kind, start = "O", "", -1
-    for position, label in enumerate(labels):
-        prefix, kind = _split(label, scheme, "the sentence", position)
-        if start >= 0 and _ends(previous, prefix, previous_kind, kind):
-            spans.append((previous_kind, start, position))
-            start = -1
-        if _starts(previous, prefix, previous_kind, kind):
-            start = position
-        previous, previous_kind = prefix, kind
-    if start >= 0:
-        spans.append((previous_kind, start, len(labels)))
-    return spans
-
-
-def _render(spans: list[tuple[str, int, int]], length: int, scheme: str) -> list[str]:
-    """The labels of ``length`` tokens holding ``spans`` (non-overlapping, sorted) in ``scheme``."""
-    labels = ["O"] * length
-    previous_end, previous_kind = -1, ""
-    for kind, start, end in spans:
-        if scheme == "IOB2":
-            labels[start:end] = [f"B-{kind}"] + [f"I-{kind}"] * (end - start - 1)
-        elif scheme == "IOB1":
-            first = "B" if previous_end == start and previous_kind == kind else "I"
-            labels[start:end] = [f"{first}-{kind}"] + [f"I-{kind}"] * (end - start - 1)
-        elif end - start == 1:
-            labels[start] = f"S-{kind}"
-        else:
-            inner = [f"I-{kind}"] * (end - start - 2)
-            labels[start:end] = [f"B-{kind}", *inner, f"E-{kind}"]
-        previous_end, previous_kind = end, kind
-    return labels
-
-
-def convert_tags(
-    labels: Sequence[str], source: str, target: str, *, sentence: int | None = None
-) -> list[str]:
-    """One sentence's labels converted from the ``source`` scheme to ``target``.
-
-    Parameters
-    ----------
-    labels : sequence of str
-        One label per token, valid in the strict ``source`` scheme.
-    source, target : {"IOB1", "IOB2", "BIOES"}
-        The schemes (see the module docstring).
-    sentence : int, optional
-        The sentence's index, named in error messages.
-
-    Returns
-    -------
-    list of str
-        The same entity spans in ``target``. Conversions round-trip: ``convert_tags(
-        convert_tags(x, "IOB1", "IOB2"), "IOB2", "IOB1") == x`` for every valid ``x``.
-
-    Raises
-    ------
-    GrukitDataError
-        A label not of ``source``'s form, or an invalid sequence (``E-`` without ``B-`` in
-        BIOES, ``I-X`` after ``O`` in IOB2, ``B-X`` after ``O`` in IOB1), naming the
-        sentence and position.
-    """
-    checks.choice("source", source, SCHEMES, error=GrukitDataError)
-    checks.choice("target", target, SCHEMES, error=GrukitDataError)
-    where = "the sentence" if sentence is None else f"sentence {sentence}"
-    _check(labels, source, where)
-    return _render(entities(labels, source), len(labels), target)
-
-
-def detect_scheme(sentences: Iterable[Sequence[str]]) -> str:
-    """The scheme that the label sequences of ``sentences`` are written in.
-
-    ``"BIOES"`` if any label has the prefix ``E-`` or ``S-``; else ``"IOB1"`` if some entity
-    starts with ``I-`` (after ``O``, another type or at the start); else ``"IOB2"``.
-    """
-    starts_with_i = False
-    for labels in sentences:
-        previous_kind = ""
-        for position, label in enumerate(labels):
-            prefix, kind = _split(label, "BIOES", "the sentence", position)
-            if prefix in "ES":
-                return "BIOES"
-            if prefix == "I" and kind != previous_kind:
-                starts_with_i = True
-            previous_kind = kind
-    return "IOB1" if starts_with_i else "IOB2"
 
 
 @dataclasses.dataclass
@@ -224,15 +70,25 @@ class TaggedSentences:
         The scheme of ``labels`` as read (detected or declared), ``"IOB2"`` when unlabelled.
     source : str
         Where the sentences came from (a file path or ``"<memory>"``).
+    lines : list of int or None
+        The line of the file on which each sentence starts (1-based), None in memory; error
+        messages name it.
     """
 
     tokens: list[list[str]]
     labels: list[list[str]] | None
     scheme: str
     source: str
+    lines: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.tokens)
+
+    def where(self, index: int) -> str:
+        """How messages name sentence ``index``: by its line in a file, else by its index."""
+        if self.lines is None:
+            return f"sentence {index}"
+        return f"the sentence at line {self.lines[index]}"
 
     @classmethod
     def from_lists(
@@ -242,21 +98,32 @@ class TaggedSentences:
         *,
         scheme: str = "auto",
         source: str = "<memory>",
+        lines: Sequence[int] | None = None,
     ) -> TaggedSentences:
         """Sentences held in memory: ``tokens[i]`` and ``labels[i]`` of equal lengths.
 
-        ``scheme="auto"`` detects the labels' scheme (:func:`detect_scheme`); a declared
-        scheme is checked strictly, sentence by sentence.
+        ``scheme="auto"`` detects the labels' scheme (:func:`detect_scheme`) and, when that is
+        BIOES, checks every sentence strictly against it (so BIOES mixed with IOB1-style
+        ``I-`` starts is refused; IOB1 and IOB2 are both read leniently and never mix-checked);
+        a declared scheme is checked strictly, sentence by sentence. ``lines`` (one per
+        sentence) are the lines of a file that error messages name.
         """
         checks.choice("scheme", scheme, ("auto", *SCHEMES), error=GrukitDataError)
         token_lists = [[str(token) for token in sentence] for sentence in tokens]
         if not token_lists:
             raise GrukitDataError(f"`tokens` must hold at least one sentence, got 0 ({source})")
+        starts = None if lines is None else [int(line) for line in lines]
+        if starts is not None and len(starts) != len(token_lists):
+            raise GrukitDataError(
+                f"`lines` must hold one line number per sentence ({len(token_lists)}), "
+                f"got {len(starts)} ({source})"
+            )
+        read = cls(token_lists, None, "IOB2" if scheme == "auto" else scheme, source, starts)
         for index, sentence in enumerate(token_lists):
             if not sentence:
-                raise GrukitDataError(f"sentence {index} of {source} has no tokens")
+                raise GrukitDataError(f"{read.where(index)} of {source} has no tokens")
         if labels is None:
-            return cls(token_lists, None, "IOB2" if scheme == "auto" else scheme, source)
+            return read
         label_lists = [[str(label) for label in sentence] for sentence in labels]
         if len(label_lists) != len(token_lists):
             raise GrukitDataError(
@@ -266,25 +133,72 @@ class TaggedSentences:
         for index, (words, tags) in enumerate(zip(token_lists, label_lists, strict=True)):
             if len(words) != len(tags):
                 raise GrukitDataError(
-                    f"sentence {index} of {source} has {len(words)} tokens but {len(tags)} labels"
+                    f"{read.where(index)} of {source} has {len(words)} tokens but "
+                    f"{len(tags)} labels"
                 )
+        read.labels = label_lists
         if scheme == "auto":
-            scheme = detect_scheme(label_lists)
+            read.scheme = detect_scheme(label_lists)
+            if read.scheme == "BIOES":
+                read._check_not_mixed()
         else:
             for index, tags in enumerate(label_lists):
-                _check(tags, scheme, f"sentence {index} of {source}")
-        return cls(token_lists, label_lists, scheme, source)
+                check_sequence(tags, scheme, f"{read.where(index)} of {source}")
+        return read
 
-    def to_scheme(self, target: str) -> TaggedSentences:
-        """These sentences with their labels converted to the ``target`` scheme."""
+    def _check_not_mixed(self) -> None:
+        """Refuse labels detected as BIOES of which a sentence is not valid BIOES."""
+        for index, tags in enumerate(self.labels or []):
+            found = sequence_problem(tags, "BIOES", f"{self.where(index)} of {self.source}")
+            if found is not None:
+                position, problem = found
+                reads = "the file reads" if self.lines is not None else "they read"
+                raise GrukitDataError(
+                    f"labels of {self.source} mix schemes: {reads} as BIOES (E- or S- labels) "
+                    f"but {self.where(index)} is not valid BIOES (label {tags[position]!r} at "
+                    f"position {position} {problem})"
+                )
+
+    def to_scheme(self, target: str, *, strict: bool = True) -> TaggedSentences:
+        """These sentences with their labels converted to the ``target`` scheme.
+
+        ``strict`` refuses a sentence invalid in ``self.scheme`` (naming its line); ``False``
+        converts every sentence through conlleval's lenient spans (:func:`convert_tags`), for
+        labels with slips such as WNUT 2017's dev file (an IOB2 file with one entity begun by
+        ``I-``, so detected as IOB1) or a tagger's predictions.
+        """
         checks.choice("target", target, SCHEMES, error=GrukitDataError)
+        checks.flag("strict", strict, error=GrukitDataError)
         if self.labels is None:
             return dataclasses.replace(self, scheme=target)
-        converted = [
-            convert_tags(tags, self.scheme, target, sentence=index)
-            for index, tags in enumerate(self.labels)
-        ]
+        converted = []
+        for index, tags in enumerate(self.labels):
+            if strict:
+                check_sequence(tags, self.scheme, f"{self.where(index)} of {self.source}")
+            converted.append(convert_tags(tags, self.scheme, target, strict=False))
         return dataclasses.replace(self, labels=converted, scheme=target)
+
+
+def check_types(sentences: TaggedSentences, known: Sequence[str]) -> None:
+    """Raise unless every entity type in ``sentences``' labels is one of ``known``.
+
+    A model that knows the types ``known`` (say ``["LOC", "MISC", "ORG", "PER"]``) cannot be
+    scored on, or trained further with, labels of another type: the message names the source,
+    the sentence (by its line when read from a file), the type and the label. Unlabelled
+    sentences pass.
+    """
+    if isinstance(known, str):
+        raise GrukitDataError(f"`known` must be a sequence of entity types, got the str {known!r}")
+    names = {str(kind) for kind in known}
+    for index, tags in enumerate(sentences.labels or []):
+        for label in tags:
+            kind = label.partition("-")[2]
+            if label != "O" and kind not in names:
+                listed = ", ".join(sorted(names)) or "none"
+                raise GrukitDataError(
+                    f"{sentences.source}: {sentences.where(index)} has the entity type {kind!r} "
+                    f"(label {label!r}) that the model does not know; known types: {listed}"
+                )
 
 
 def _column(name: str, value: int, count: int, path: Path) -> int:
@@ -298,38 +212,63 @@ def _column(name: str, value: int, count: int, path: Path) -> int:
     return index % count
 
 
+def _text(path: Path) -> str:
+    """The text of a CoNLL file, refused when missing, empty, binary or not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise GrukitDataError(f"cannot read the CoNLL file {path}: {error}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise GrukitDataError(f"the CoNLL file {path} is UTF-16 text: re-encode it as UTF-8")
+    if b"\0" in data:
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise GrukitDataError(
+            f"the CoNLL file {path} is not text: line {line} holds a NUL byte (a binary file?)"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise GrukitDataError(
+            f"the CoNLL file {path} is not UTF-8 text: byte 0x{data[error.start]:02x} on line "
+            f"{line} is not UTF-8 (re-encode the file as UTF-8)"
+        ) from None
+    if not text.replace("\ufeff", "").strip():
+        raise GrukitDataError(f"the CoNLL file {path} is empty ({len(data)} bytes, no tokens)")
+    return text
+
+
 def _read_rows(path: Path) -> list[list[tuple[int, list[str]]]]:
     """The sentences of a CoNLL file as lists of ``(line number, columns)``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise GrukitDataError(f"cannot read the CoNLL file {path}: {error}") from None
     sentences: list[list[tuple[int, list[str]]]] = []
     current: list[tuple[int, list[str]]] = []
-    width = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        columns = line.split()
+    width, first = 0, 0
+    for number, line in enumerate(_text(path).split("\n"), start=1):
+        columns = line.lstrip("\ufeff").split()
         if not columns or columns[0] == DOCSTART:
             if current:
                 sentences.append(current)
             current = []
             continue
-        width = width or len(columns)
+        width, first = (width, first) if width else (len(columns), number)
         if len(columns) != width:
+            counted = "1 column" if len(columns) == 1 else f"{len(columns)} columns"
             raise GrukitDataError(
-                f"line {number} of {path} has {len(columns)} columns, expected {width} "
-                "like the file's first line"
+                f"line {number} of {path} has {counted}, expected {width} like line {first}, "
+                "the file's first token line (a token or label missing, or a space in one?)"
             )
         current.append((number, columns))
     if current:
         sentences.append(current)
     if not sentences:
-        raise GrukitDataError(f"the CoNLL file {path} holds no sentences")
+        raise GrukitDataError(
+            f"the CoNLL file {path} holds no sentences (only blank and {DOCSTART} lines)"
+        )
     return sentences
 
 
 def read_conll(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     label_column: int | None = -1,
     token_column: int = 0,
@@ -341,48 +280,60 @@ def read_conll(
     ----------
     path : str or os.PathLike
         A UTF-8 text file: whitespace-separated (tab or space) columns per token, a blank
-        line between sentences; ``-DOCSTART-`` lines are skipped. Every non-blank line has
-        the column count of the file's first.
+        line between sentences; ``-DOCSTART-`` lines are skipped, a byte-order mark at the
+        start of a line is dropped. Every non-blank line has the column count of the file's
+        first.
     label_column : int or None, default -1
         The column of the labels (negative counts from the end); None for unlabelled text.
     token_column : int, default 0
         The column of the tokens.
     scheme : {"auto", "IOB1", "IOB2", "BIOES"}, default "auto"
-        The labels' scheme: detected (:func:`detect_scheme`) or declared and checked strictly.
-        The labels are kept as written; :meth:`TaggedSentences.to_scheme` converts them.
+        The labels' scheme: detected (:func:`detect_scheme`; a file detected as BIOES has
+        every sentence checked strictly, so BIOES mixed with another scheme is refused) or
+        declared and checked strictly. The labels are kept as written;
+        :meth:`TaggedSentences.to_scheme` converts them.
 
     Returns
     -------
     TaggedSentences
+        With ``lines``, the line each sentence starts on.
 
     Raises
     ------
     GrukitDataError
-        An unreadable file, a line with another column count (naming the file and line), a
-        file without sentences, or labels invalid in the declared scheme.
+        An unreadable, empty, binary or non-UTF-8 file, a line with another column count, one
+        column only (when labelled), a file without sentences, or labels invalid in the
+        declared scheme or mixing schemes, each naming the file and line.
     """
     path = Path(path)
     checks.choice("scheme", scheme, ("auto", *SCHEMES), error=GrukitDataError)
     rows = _read_rows(path)
+    lines = [sentence[0][0] for sentence in rows]
     width = len(rows[0][0][1])
     tokens_at = _column("token_column", token_column, width, path)
     tokens = [[columns[tokens_at] for _, columns in sentence] for sentence in rows]
     if label_column is None:
-        return TaggedSentences.from_lists(tokens, None, scheme=scheme, source=str(path))
+        return TaggedSentences.from_lists(
+            tokens, None, scheme=scheme, source=str(path), lines=lines
+        )
+    if width == 1:
+        raise GrukitDataError(
+            f"line {lines[0]} of {path} has one column; a labelled CoNLL file needs a token and "
+            "a label column (pass label_column=None to read unlabelled text)"
+        )
     labels_at = _column("label_column", label_column, width, path)
+    if labels_at == tokens_at:
+        raise GrukitDataError(
+            f"`label_column` ({label_column}) and `token_column` ({token_column}) are the same "
+            f"column {labels_at} of {path}"
+        )
     labels = [[columns[labels_at] for _, columns in sentence] for sentence in rows]
-    read = TaggedSentences.from_lists(tokens, labels, scheme="auto", source=str(path))
-    if scheme != "auto":
-        # checked here, not by from_lists, so that the message names the sentence's line
-        for sentence, tags in zip(rows, labels, strict=True):
-            _check(tags, scheme, f"the sentence at line {sentence[0][0]} of {path}")
-        read.scheme = scheme
-    return read
+    return TaggedSentences.from_lists(tokens, labels, scheme=scheme, source=str(path), lines=lines)
 
 
 def write_conll(
     sentences: TaggedSentences,
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     predictions: Sequence[Sequence[str]] | None = None,
 ) -> Path:
     """Write ``sentences`` as a CoNLL file: token, gold label (if any), prediction (if any).
