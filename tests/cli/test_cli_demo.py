@@ -34,7 +34,7 @@ def test_sine_demo_trains_beats_persistence_and_writes_plot(tmp_path, capsys):
     assert not list(tmp_path.glob("*.tmp*"))
 
 
-RUNS = ("forecast", "detect", "icu", "sentiment")
+RUNS = ("forecast", "detect", "icu", "sentiment", "entities")
 
 
 def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
@@ -51,6 +51,10 @@ def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
     assert "ICU risk (24 test stays, 5 deaths): " in out
     assert "ICU risk: the GRU's streaming ROC-AUC after 6 h " in out
     assert "Sentiment: " in out and " wins on accuracy: " in out
+    assert "Entities (40 test sentences): " in out and " on entity F1" in out
+    entities = json.loads((tmp_path / "entities" / "metrics.json").read_text())
+    assert set(entities["models"]) == {"gru", "most_frequent_tag"}
+    assert entities["scheme"] == "IOB1"
     for run in RUNS:
         assert (tmp_path / run / "config.json").is_file()
         assert (tmp_path / run / "report.html").is_file()
@@ -69,7 +73,7 @@ def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
     assert attention["examples"] and attention["examples"][0]["tokens"]
     text = page.read_text()
     headings = re.findall(r"<h2>(\d)\. ", text)
-    assert headings == ["1", "2", "3", "4", "5"]
+    assert headings == ["1", "2", "3", "4", "5", "6"]
     assert text.count('class="attention"') == 1  # one review's attention on the demo's page
     assert re.findall(r'<a href="([^"]+)"', text) == [f"{run}/report.html" for run in RUNS]
     images = re.findall(r'<img src="([^"]+)"', text)
@@ -81,6 +85,7 @@ def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
         "icu/plots/roc.png",
         "icu/plots/risk_over_time.png",
         "sentiment/plots/roc.png",
+        "entities/plots/entity_confusion.png",
     ]
     for image in images:
         assert (tmp_path / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image
@@ -109,6 +114,7 @@ def test_the_demos_printed_commands_repeat_it_exactly(tmp_path, capsys):
         ["grukit", "train", "detect"],
         ["grukit", "train", "classify"],
         ["grukit", "train", "classify"],
+        ["grukit", "train", "tag"],
     ]
     assert "--outcomes" in shlex.split(printed[2]) and "--horizon-hours" in shlex.split(printed[2])
     assert shlex.split(printed[3])[3:6] == [str(tmp_path / "reviews.csv"), "--pooling", "attention"]

@@ -60,7 +60,7 @@ def test_evaluate_predict_and_report(trained, files, tmp_path, capsys) -> None:
     code, stdout, stderr = run(capsys, "predict", trained, text, "--output", output)
     assert code == 0, stderr
     predicted = read_conll(output)
-    assert [len(t) for t in predicted.tokens] == [8, 5]
+    assert [len(t) for t in predicted.tokens] == [8, 6]
     assert predicted.tokens[0][0] == "Kalomi"
 
     code, stdout, stderr = run(capsys, "predict", trained, files["test"])

@@ -119,6 +119,7 @@ MODEL_NAMES = {
     "summary_logistic": "logistic regression on summary features",
     "tfidf_logistic": "TF-IDF + logistic regression",
     "majority": "the majority class",
+    "most_frequent_tag": "the most frequent tag",
 }
 
 

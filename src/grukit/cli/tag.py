@@ -95,7 +95,7 @@ def _examples(model: Any, sentences: Any, count: int = 8) -> list[dict[str, Any]
     """Sentences with entities, those the network gets wrong first, for the report."""
     from grukit.tasks.tagger_data import render_tags
 
-    gold = sentences.to_scheme("IOB2").labels
+    gold = sentences.to_scheme("IOB2", strict=False).labels
     picked = [i for i, row in enumerate(gold) if any(tag != "O" for tag in row)][: 20 * count]
     subset = type(sentences)(
         [sentences.tokens[i] for i in picked], [gold[i] for i in picked], "IOB2", sentences.source

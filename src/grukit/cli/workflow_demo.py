@@ -11,6 +11,8 @@
    its risk streamed after 6-48 h (:mod:`grukit.cli.classify_demo`).
 5. Sentiment of reviews: ``grukit train classify --pooling attention`` on a synthetic reviews
    CSV, the GRU against TF-IDF + logistic regression, with the attention over a review.
+6. Named entities: ``grukit train tag`` (a BiGRU-CRF) on generated CoNLL files, against the
+   most-frequent-tag baseline, scored per entity (:mod:`grukit.cli.tag_demo`).
 
 Everything lands in one folder with an HTML report (``report.html``) that links the runs'
 reports; the CSVs let a newcomer repeat each step with the printed command, which is rendered
@@ -37,15 +39,17 @@ def _settings(quick: bool) -> dict[str, Any]:
         return {
             "rows": 1200, "sine_epochs": 3, "epochs": 2, "anomalies": 3,
             "stays": 120, "icu_epochs": 2, "reviews": 300, "sentiment_epochs": 2,
+            "sentences": 200, "tag_epochs": 2,
         }  # fmt: skip
     return {
         "rows": 4000, "sine_epochs": 60, "epochs": 50, "anomalies": 12,
         "stays": 600, "icu_epochs": 15, "reviews": 2000, "sentiment_epochs": 10,
+        "sentences": 1200, "tag_epochs": 8,
     }  # fmt: skip
 
 
 def run_demo(*, out: Path, seed: int = 0, quick: bool = False, echo: Echo = print) -> dict:
-    """Run the five demo parts and write ``out/report.html``; returns their key numbers."""
+    """Run the six demo parts and write ``out/report.html``; returns their key numbers."""
     started = time.perf_counter()
     # Its models are small: grukit trains and predicts with one thread for them, as for any model
     # (grukit.runtime.compute_threads), unless the user chose a count; the printed commands
@@ -54,32 +58,36 @@ def run_demo(*, out: Path, seed: int = 0, quick: bool = False, echo: Echo = prin
 
 
 def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: float) -> dict:
-    """The five parts in turn, then the demo's report and a summary of their numbers."""
+    """The six parts in turn, then the demo's report and a summary of their numbers."""
     from grukit.cli.classify_demo import classification_numbers, icu_part, sentiment_part
     from grukit.cli.demo import run_sine_demo
+    from grukit.cli.tag_demo import tagging_numbers, tagging_part
     from grukit.io import read_json
     from grukit.tasks.evaluation import table_from_record
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    classified: dict[str, Any] = {}
 
-    echo("== 1/5  Sine wave: next-value GRU, rolled out 50 steps (the tutorials' example) ==")
+    echo("== 1/6  Sine wave: next-value GRU, rolled out 50 steps (the tutorials' example) ==")
     sine = run_sine_demo(out=out, seed=seed, epochs=settings["sine_epochs"], echo=echo)
-    echo("\n== 2/5  Forecasting a noisy series with daily and weekly seasons ==")
+    echo("\n== 2/6  Forecasting a noisy series with daily and weekly seasons ==")
     forecast_run = _forecast_part(out, seed, settings, echo)
-    echo("\n== 3/5  Anomaly detection: spikes, level shifts and noise bursts ==")
+    echo("\n== 3/6  Anomaly detection: spikes, level shifts and noise bursts ==")
     detect_run = _detect_part(out, seed, settings, echo)
-    echo("\n== 4/5  ICU mortality risk from irregular vital signs (PhysioNet format) ==")
+    echo("\n== 4/6  ICU mortality risk from irregular vital signs (PhysioNet format) ==")
     icu_run = icu_part(out, seed, settings, echo)
-    echo("\n== 5/5  Sentiment of reviews: GRU with attention vs TF-IDF ==")
+    echo("\n== 5/6  Sentiment of reviews: GRU with attention vs TF-IDF ==")
     sentiment_run = sentiment_part(out, seed, settings, echo)
+    echo("\n== 6/6  Named entities: BiGRU-CRF vs the most frequent tag ==")
+    classified["entities"] = tagging_numbers(tagging_part(out, seed, settings, echo))
 
     forecast_record = read_json(forecast_run / "metrics.json")
     table = next(iter(table_from_record(forecast_record["tables"]).values()))
     detection = read_json(detect_run / "metrics.json")["detection"] or {}
     overall = table[["rmse", "mae", "smape", "rmse@1", "rmse@12"]]
     scores = {k: detection.get(k) for k in ("precision", "recall", "f1", "roc_auc")}
-    classified = classification_numbers(icu_run, sentiment_run)
+    classified.update(classification_numbers(icu_run, sentiment_run))
     report = _write_demo_report(out, sine, overall, scores, classified)
     _summary(echo, overall, scores, classified)
     echo(f"\nReport written to {report.resolve()}")
@@ -91,6 +99,7 @@ def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: fl
         "detection": detection,
         "icu": classified["icu"],
         "sentiment": classified["sentiment"],
+        "entities": classified["entities"],
         "seconds": elapsed,
     }
 
@@ -104,8 +113,11 @@ def _summary(echo: Echo, overall: Any, scores: dict[str, Any], classified: dict)
         "Detection: "
         + ", ".join(f"{k} {v:.3f}" if v is not None else f"{k} -" for k, v in scores.items())
     )
+    from grukit.cli.tag_demo import tagging_summary
+
     for line in summary_lines(classified):
         echo(line)
+    echo(tagging_summary(classified["entities"]))
 
 
 def _forecast_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> Path:
@@ -180,12 +192,13 @@ def _detect_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> 
 def _write_demo_report(
     out: Path, sine: dict[str, float], overall: Any, scores: dict[str, Any], classified: dict
 ) -> Path:
-    """Write ``out/report.html``: the five parts' numbers and plots, linking the runs' reports."""
+    """Write ``out/report.html``: the six parts' numbers and plots, linking the runs' reports."""
     import html
 
     import pandas as pd
 
     from grukit.cli.classify_demo import classification_sections
+    from grukit.cli.tag_demo import tagging_section
     from grukit.io import atomic_write_text
     from grukit.report import image_html, render_page, table_html
 
@@ -211,6 +224,7 @@ def _write_demo_report(
             + '<p><a href="detect/report.html">The full detection report</a></p>',
         ),
         *classification_sections(classified, out / "sentiment"),
+        tagging_section(classified["entities"]),
     ]
     page = render_page(
         "grukit demo",

@@ -124,24 +124,6 @@ def _single_column(path: Path) -> bool:
 
 def render_tags(labels: Sequence[str], source: str, target: str) -> list[str]:
     """`labels` (scheme `source`, read leniently as conlleval does) written in `target`."""
-    from grukit.text import entities
+    from grukit.text.conll_schemes import entities, render
 
-    out = ["O"] * len(labels)
-    for kind, start, end in entities(labels, source):
-        for position in range(start, end):
-            out[position] = _prefix(target, position, start, end) + "-" + kind
-    if target == "IOB1":
-        spans = entities(labels, source)
-        ends = {end: kind for kind, _, end in spans}
-        for kind, start, _ in spans:
-            if ends.get(start) != kind:
-                out[start] = "I-" + kind  # IOB1 writes B- only after an entity of its type
-    return out
-
-
-def _prefix(target: str, position: int, start: int, end: int) -> str:
-    if target == "BIOES":
-        if end - start == 1:
-            return "S"
-        return "B" if position == start else "E" if position == end - 1 else "I"
-    return "B" if position == start else "I"
+    return render(entities(labels, source), len(labels), target)

@@ -89,7 +89,7 @@ class TaggingPreparation:
         scheme); return their (inputs, targets)."""
         from grukit.text import Vocabulary
 
-        sentences = sentences.to_scheme(self.scheme)
+        sentences = sentences.to_scheme(self.scheme, strict=False)
         normalised = [[normalise_word(t) for t in tokens] for tokens in sentences.tokens]
         self.words = Vocabulary.build(normalised, min_count=min_count, max_size=max_vocab)
         counts = Counter(word for tokens in normalised for word in tokens)
@@ -119,7 +119,7 @@ class TaggingPreparation:
 
     def targets(self, sentences: Any) -> np.ndarray:
         """(N, L) int64 tag indices of labelled `sentences` (:data:`PAD_TAG` past each end)."""
-        sentences = sentences.to_scheme(self.scheme)
+        sentences = sentences.to_scheme(self.scheme, strict=False)
         index = {tag: i for i, tag in enumerate(self.tags)}
         longest = max(len(tokens) for tokens in sentences.tokens)
         out = np.full((len(sentences), longest), PAD_TAG, dtype=np.int64)

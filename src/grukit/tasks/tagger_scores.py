@@ -40,7 +40,7 @@ def evaluate_tagger(tagger: Any, sentences: Any) -> dict[str, Any]:
     from grukit.metrics.tagging import entity_confusion, entity_scores
 
     tagger._check_types(sentences)
-    gold = sentences.to_scheme("IOB2").labels
+    gold = sentences.to_scheme("IOB2", strict=False).labels
     predicted = [render_tags(row, tagger.scheme, "IOB2") for row in tagger._decode(sentences)]
     result: dict[str, Any] = {
         "source": sentences.source,

@@ -34,7 +34,8 @@ import numpy as np
 
 from grukit import checks
 from grukit.data._errors import GrukitDataError
-from grukit.text.conll import SCHEMES, _split
+from grukit.text.conll_schemes import SCHEMES
+from grukit.text.conll_schemes import split_label as _split
 
 __all__ = ["allowed_transitions"]
 
