@@ -11,10 +11,13 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
         "attention_html": "grukit.report.classification",
+        "entity_legend_html": "grukit.report.tagging",
         "image_html": "grukit.report._pieces",
         "plot_anomalies": "grukit.report.plots",
         "plot_calibration": "grukit.report.classification",
         "plot_confusion": "grukit.report.classification",
+        "plot_entity_confusion": "grukit.report.tagging",
+        "plot_entity_f1": "grukit.report.tagging",
         "plot_error_by_step": "grukit.report.plots",
         "plot_forecast": "grukit.report.plots",
         "plot_loss_curves": "grukit.report.plots",
@@ -23,6 +26,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "plot_roc_curves": "grukit.report.classification",
         "render_page": "grukit.report.html",
         "table_html": "grukit.report._pieces",
+        "tagged_sentence_html": "grukit.report.tagging",
         "write_report": "grukit.report.html",
     },
 )

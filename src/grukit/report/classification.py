@@ -21,6 +21,7 @@ from grukit.report._figures import pyplot, save_figure
 
 __all__ = [
     "attention_html",
+    "model_color",
     "plot_calibration",
     "plot_confusion",
     "plot_precision_recall",
@@ -33,12 +34,14 @@ MODEL_COLORS = {
     "tfidf_logistic": "tab:blue",
     "summary_logistic": "tab:blue",
     "majority": "0.5",
+    "most_frequent_tag": "0.5",
 }
 _OTHER_COLORS = ("tab:green", "tab:purple", "tab:orange", "tab:brown", "tab:pink", "tab:olive")
 LABEL_COLORS = ("tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown")
 
 
-def _color(model: str, position: int) -> str:
+def model_color(model: str, position: int) -> str:
+    """The colour of `model` in every plot (the GRU red), else one by its `position`."""
     return MODEL_COLORS.get(model, _OTHER_COLORS[position % len(_OTHER_COLORS)])
 
 
@@ -89,7 +92,7 @@ def plot_roc_curves(scores: Mapping[str, Any], labels: Any, path: str | Path) ->
         fpr, tpr = points["fpr"], points["tpr"]
         auc = roc_auc_score(truth, values) if len(np.unique(truth)) == 2 else float("nan")
         width = 2.0 if model == "gru" else 1.2
-        color = _color(model, position)
+        color = model_color(model, position)
         axis.plot(fpr, tpr, color=color, linewidth=width, label=f"{model} (AUC {auc:.3f})")
     axis.set_xlabel("false-positive rate (1 - specificity)")
     axis.set_ylabel("true-positive rate (sensitivity)")
@@ -118,7 +121,7 @@ def plot_precision_recall(scores: Mapping[str, Any], labels: Any, path: str | Pa
         precision, recall = points["precision"], points["recall"]
         ap = average_precision_score(truth, values) if truth.any() else float("nan")
         width = 2.0 if model == "gru" else 1.2
-        color = _color(model, position)
+        color = model_color(model, position)
         axis.step(recall, precision, where="post", color=color, linewidth=width,
                   label=f"{model} (AP {ap:.3f})")  # fmt: skip
     axis.set_xlabel("recall")
@@ -130,9 +133,18 @@ def plot_precision_recall(scores: Mapping[str, Any], labels: Any, path: str | Pa
     return save_figure(figure, path)
 
 
-def plot_confusion(matrix: Any, classes: Sequence[str], path: str | Path) -> Path:
+def plot_confusion(
+    matrix: Any,
+    classes: Sequence[str],
+    path: str | Path,
+    *,
+    xlabel: str = "predicted class",
+    ylabel: str = "true class",
+    title: str = "Confusion matrix (share of the true class)",
+) -> Path:
     """The confusion matrix: rows the true class, columns the predicted one; each cell shows
-    its count and its share of the row (the recall of the class on the diagonal).
+    its count and its share of the row (the recall of the class on the diagonal; a row with
+    no examples is 0 everywhere).
 
     Parameters
     ----------
@@ -142,6 +154,8 @@ def plot_confusion(matrix: Any, classes: Sequence[str], path: str | Path) -> Pat
     classes : sequence of str
         The C class names, in the order of the rows.
     path : str or Path
+    xlabel, ylabel, title : str
+        The axes' names (columns, rows) and the title.
     """
     counts = np.asarray(matrix, dtype=np.float64)
     if counts.ndim != 2 or counts.shape != (len(classes), len(classes)):
@@ -163,9 +177,9 @@ def plot_confusion(matrix: Any, classes: Sequence[str], path: str | Path) -> Pat
     ticks = np.arange(len(classes))
     axis.set_xticks(ticks, [str(c) for c in classes], rotation=45 if len(classes) > 4 else 0)
     axis.set_yticks(ticks, [str(c) for c in classes])
-    axis.set_xlabel("predicted class")
-    axis.set_ylabel("true class")
-    axis.set_title("Confusion matrix (share of the true class)")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
     figure.colorbar(image, ax=axis, fraction=0.046)
     return save_figure(figure, path)
 
@@ -197,7 +211,7 @@ def plot_calibration(
     for position, (model, values) in enumerate(scores.items()):
         own = outcomes[model] if isinstance(outcomes, Mapping) else outcomes
         table = calibration_table(own, values, bins=bins)
-        color = _color(str(model), position)
+        color = model_color(str(model), position)
         top.plot(table["mean_predicted"], table["observed_rate"], marker="o", color=color,
                  linewidth=2.0 if model == "gru" else 1.2, label=str(model))  # fmt: skip
         finite = np.asarray(values, dtype=np.float64)

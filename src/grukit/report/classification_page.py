@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +58,19 @@ def _ordered(models: dict[str, Any]) -> list[str]:
     return sorted(models, key=lambda name: (name != "gru", list(models).index(name)))
 
 
-def headline_table(models: dict[str, dict[str, Any]], *, binary: bool) -> pd.DataFrame:
-    """One row per model (the GRU first), the headline metrics as columns (NaN if undefined)."""
-    columns = BINARY_HEADLINE if binary else MULTICLASS_HEADLINE
+def headline_table(
+    models: dict[str, dict[str, Any]],
+    *,
+    binary: bool = False,
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One row per model (the GRU first), the headline metrics as columns (NaN if undefined).
+
+    The columns are `columns` (those a model has), by default the binary or the multi-class
+    classification headline.
+    """
+    if columns is None:
+        columns = BINARY_HEADLINE if binary else MULTICLASS_HEADLINE
     rows = {
         name: {c: _number(models[name].get(c)) for c in columns if c in models[name]}
         for name in _ordered(models)
@@ -70,22 +81,32 @@ def headline_table(models: dict[str, dict[str, Any]], *, binary: bool) -> pd.Dat
     return table
 
 
-def beats_sentence(models: dict[str, dict[str, Any]], *, binary: bool) -> str:
-    """Whether the GRU beats each baseline on ROC-AUC (binary) or accuracy (multi-class).
+def beats_sentence(
+    models: dict[str, dict[str, Any]],
+    *,
+    binary: bool = False,
+    metric: tuple[str, str] | None = None,
+) -> str:
+    """Whether the GRU beats each baseline on ROC-AUC (binary) or accuracy (multi-class), or
+    on `metric`, a ``(key in the models' dicts, name in the sentence)`` pair (higher better).
 
     Examples
     --------
     >>> beats_sentence({"gru": {"roc_auc": 0.84}, "summary_logistic": {"roc_auc": 0.86}},
     ...                binary=True)
     'The GRU does not beat summary_logistic on ROC-AUC (0.840 vs 0.860).'
+    >>> beats_sentence({"gru": {"f1": 0.71}, "most_frequent_tag": {"f1": 0.42}},
+    ...                metric=("f1", "entity F1"))
+    'The GRU beats most_frequent_tag on entity F1 (0.710 vs 0.420).'
     """
-    metric, name = ("roc_auc", "ROC-AUC") if binary else ("accuracy", "accuracy")
+    default = ("roc_auc", "ROC-AUC") if binary else ("accuracy", "accuracy")
+    key, name = default if metric is None else metric
     if "gru" not in models:
         return "There is no GRU in the metrics file to compare with the baselines."
-    gru = _number(models["gru"].get(metric))
+    gru = _number(models["gru"].get(key))
     sentences = []
     for baseline in _ordered(models)[1:]:
-        other = _number(models[baseline].get(metric))
+        other = _number(models[baseline].get(key))
         if math.isnan(gru) or math.isnan(other):
             sentences.append(f"The GRU and {baseline} cannot be compared on {name} (undefined).")
             continue

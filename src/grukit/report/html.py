@@ -6,6 +6,7 @@ A run directory (written by ``grukit train`` and ``grukit evaluate``) holds::
     metrics.json                                    the evaluation (vs baselines, or detection)
     backtest.csv | detections.csv | scores.csv      rolling forecasts, scores and flags, or
                                                     the classifiers' probabilities
+    examples.json                                   a tagger's sentences, gold and predicted
     plots/*.png  report.html                        written by write_report
 
 The page references the PNGs by relative path, so the folder can be moved or zipped as a whole.
@@ -155,7 +156,11 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
     threshold and flags (``detections.csv``); for a sequence classifier the model-vs-baselines
     and per-class tables, the confusion matrix, ROC, precision-recall and reliability curves,
     the risk over time and the attention over tokens (see
-    :mod:`grukit.report.classification_page`). Returns the page's path.
+    :mod:`grukit.report.classification_page`); for a sequence tagger the model-vs-baseline
+    entity scores, the scores and F1 per entity type, the entity-type confusion
+    (``metrics.json``) and example sentences with their gold and predicted entities
+    highlighted (``examples.json``; see :mod:`grukit.report.tagging_page`). Returns the
+    page's path.
 
     Raises
     ------
@@ -182,6 +187,11 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
 
         sections += classification_sections(run, plots, config)
         kind = "Classification"
+    elif task == "sequence_tagger":
+        from grukit.report.tagging_page import tagging_sections
+
+        sections += tagging_sections(run, plots, config)
+        kind = "Tagging"
     else:
         sections += _detection_sections(run, plots, config)
         kind = "Anomaly detection"
