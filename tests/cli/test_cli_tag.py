@@ -78,8 +78,8 @@ def test_evaluate_predict_and_report(trained, files, tmp_path, capsys) -> None:
     ("content", "message"),
     [
         ("EU\nrejects\n\nGerman\n", "one column"),
-        ("EU B-ORG\nrejects\n", "columns"),
-        ("", "holds no sentences"),
+        ("EU B-ORG\nrejects\n", "has 1 column, expected 2"),
+        ("", "is empty"),
         ("EU S-ORG\nrejects O\n\nGerman I-MISC\ncall O\n", "mix"),
     ],
 )
@@ -95,6 +95,6 @@ def test_bad_files_get_one_line(content, message, tmp_path, capsys) -> None:
 
 def test_an_unknown_type_in_strict_mode_is_refused(trained, tmp_path, capsys) -> None:
     path = tmp_path / "other.conll"
-    path.write_text("Paris B-LOC\nis O\nnice O\n\nWindows B-PRODUCT\ncrashed O\n")
+    path.write_text("Paris I-LOC\nis O\nnice O\n\nWindows I-PRODUCT\ncrashed O\n")
     code, _, stderr = run(capsys, "evaluate", trained, path)
     assert code == 2 and "PRODUCT" in stderr and "Traceback" not in stderr

@@ -46,6 +46,25 @@ def test_fit_learns_tags_and_beats_the_baseline(fitted) -> None:
     assert tagger.score(test) == pytest.approx(result["model"]["f1"])
 
 
+def test_the_epoch_is_chosen_by_the_validation_entity_f1(fitted) -> None:
+    tagger, _, test = fitted
+    scores = tagger.validation_f1_
+    history = tagger.history_
+    assert len(scores) == len(history) == 12
+    assert history.monitor == "val_entity_f1" and history.restored_best
+    assert history.best_epoch == int(np.argmax(scores)) + 1
+    assert tagger.evaluate(test)["model"]["f1"] == pytest.approx(max(scores))
+
+
+def test_patience_counts_epochs_without_a_better_f1() -> None:
+    train, valid = synthetic_entities(80, seed=6), synthetic_entities(20, seed=7)
+    config = TrainConfig(epochs=40, batch_size=16, learning_rate=5e-3, patience=2)
+    tagger = _tagger(train_config=config).fit(train, validation=valid)
+    scores, history = tagger.validation_f1_, tagger.history_
+    assert len(scores) < 40 and history.stop_reason == "callback"
+    assert max(scores[-2:]) <= max(scores[:-2])  # the last two epochs did not improve
+
+
 def test_predictions_are_valid_in_the_input_scheme(fitted, tmp_path) -> None:
     tagger, _, test = fitted
     iob1 = test.to_scheme("IOB1")
@@ -146,3 +165,38 @@ def test_render_tags_reads_invalid_sequences_as_conlleval() -> None:
         "O", "B-PER", "I-PER", "B-LOC",
     ]  # fmt: skip
     assert np.array_equal(render_tags(["I-X", "B-X"], "IOB2", "IOB1"), ["I-X", "B-X"])
+
+
+def test_word_vectors_start_the_embedding(tmp_path) -> None:
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("flew 1 2 3 4 5 6\nmonday 0.5 0.5 0.5 0.5 0.5 0.5\nabsent 9 9 9 9 9 9\n")
+    train = synthetic_entities(40, seed=8)
+    tagger = _tagger(word_vectors=str(vectors))
+    tagger._learn_preparation(train)
+    tagger._network_kwargs = tagger._network_options()
+    assert tagger._network_kwargs["word_dim"] == 6  # the file's size wins
+    network = tagger._build_network()
+    weight = network.word_embedding.weight.detach().numpy()
+    words = tagger._prep.words
+    assert weight[words.index("flew")].tolist() == [1, 2, 3, 4, 5, 6]
+    assert weight[words.index("monday")].tolist() == [0.5] * 6
+    assert not weight[0].any()  # padding
+    other = weight[words.index("shares")]
+    assert np.abs(other).max() <= np.sqrt(3 / 6) and other.any()  # uniform, Ma & Hovy's scale
+
+
+def test_a_resumed_run_chooses_among_all_its_epochs(tmp_path) -> None:
+    train, valid = synthetic_entities(60, seed=9), synthetic_entities(20, seed=10)
+
+    def config(epochs: int) -> TrainConfig:
+        return TrainConfig(epochs=epochs, batch_size=16, learning_rate=5e-3, patience=None)
+
+    whole = _tagger(train_config=config(5)).fit(train, validation=valid)
+    first = _tagger(train_config=config(2))
+    first.fit(train, validation=valid, checkpoint_dir=tmp_path / "ckpt")
+    assert (tmp_path / "ckpt" / "best-f1.json").is_file()
+    resumed = _tagger(train_config=config(5))
+    resumed.fit(train, validation=valid, checkpoint_dir=tmp_path / "ckpt", resume=True)
+    assert resumed.validation_f1_ == whole.validation_f1_  # the two first epochs' scores kept
+    assert resumed.history_.best_epoch == whole.history_.best_epoch
+    assert resumed.predict(valid) == whole.predict(valid)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from grukit.cli.train_options import Config, Device, Epochs, LearningRate, Resume, Seed, Threads
+
 __all__ = ["train_classify"]
 
 _Data = Annotated[
@@ -143,23 +145,7 @@ _Ensemble = Annotated[
     typer.Option(help="Train K networks from seeds seed..seed+K-1, average them (default 1)."),
 ]
 
-_Epochs = Annotated[int | None, typer.Option(help="Maximum epochs (default 50).")]
-
 _BatchSize = Annotated[int | None, typer.Option(help="Samples per batch (default 64).")]
-
-_Lr = Annotated[float | None, typer.Option("--lr", help="Learning rate (default 1e-3).")]
-
-_Seed = Annotated[int | None, typer.Option(help="Random seed (default 0).")]
-
-_Device = Annotated[str | None, typer.Option(help="auto (default), cpu, cuda or cuda:N.")]
-
-_Threads = Annotated[int | None, typer.Option(help="PyTorch CPU threads.")]
-
-_Resume = Annotated[
-    bool | None, typer.Option("--resume", help="Continue the interrupted run in --out.")
-]
-
-_Config = Annotated[Path | None, typer.Option(help="TOML file of options (as for train forecast).")]
 
 
 def train_classify(
@@ -193,14 +179,14 @@ def train_classify(
     decay: _Decay = None,
     unknown: _Unknown = None,
     ensemble: _Ensemble = None,
-    epochs: _Epochs = None,
+    epochs: Epochs = None,
     batch_size: _BatchSize = None,
-    lr: _Lr = None,
-    seed: _Seed = None,
-    device: _Device = None,
-    threads: _Threads = None,
-    resume: _Resume = None,
-    config: _Config = None,
+    lr: LearningRate = None,
+    seed: Seed = None,
+    device: Device = None,
+    threads: Threads = None,
+    resume: Resume = None,
+    config: Config = None,
 ) -> None:
     """Train a GRU classifier of texts or irregular series, evaluate it beside the baselines."""
     options = dict(locals())  # before the import below adds a local

@@ -264,7 +264,8 @@ def run_predict(
         elif model.task == TAGGER:
             from grukit.cli.tag import predict_tagger
 
-            return predict_tagger(model, data, run / "predictions.conll" if output is None else output)
+            target = run / "predictions.conll" if output is None else Path(output)
+            return predict_tagger(model, data, target)
         else:
             result = _BY_TASK[model.task].predict(model, data, rolling)
         path = write_csv(result, run / "predictions.csv" if output is None else Path(output))

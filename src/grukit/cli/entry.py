@@ -17,6 +17,7 @@ import typer
 
 from grukit.cli.classify_entry import train_classify
 from grukit.cli.tag_entry import train_tag
+from grukit.cli.train_options import Config, Device, Epochs, LearningRate, Resume, Seed, Threads
 
 app = typer.Typer(
     name="grukit",
@@ -101,10 +102,7 @@ ValidationFraction = Annotated[
     float | None,
     typer.Option(help="Last fraction of the training part for early stopping (default 0.1)."),
 ]
-Epochs = Annotated[int | None, typer.Option(help="Maximum epochs (default 50).")]
 BatchSize = Annotated[int | None, typer.Option(help="Windows per batch (default 64).")]
-LearningRate = Annotated[float | None, typer.Option("--lr", help="Learning rate (default 1e-3).")]
-Seed = Annotated[int | None, typer.Option(help="Random seed (default 0).")]
 HiddenSize = Annotated[int | None, typer.Option(help="GRU hidden size.")]
 NumLayers = Annotated[int | None, typer.Option(help="Stacked GRU layers (default 1).")]
 Dropout = Annotated[
@@ -115,24 +113,6 @@ Bidirectional = Annotated[
     typer.Option(
         "--bidirectional/--no-bidirectional",
         help="Read each window in both directions (default: forwards only).",
-    ),
-]
-Device = Annotated[str | None, typer.Option(help="auto (default), cpu, cuda or cuda:N.")]
-Threads = Annotated[
-    int | None,
-    typer.Option(
-        help="PyTorch CPU threads (default: 1 for small models, else up to 4; see "
-        "docs/performance.md)."
-    ),
-]
-Resume = Annotated[
-    bool | None, typer.Option("--resume", help="Continue the interrupted training run in --out.")
-]
-Config = Annotated[
-    Path | None,
-    typer.Option(
-        help="TOML file of options (the names above, with - or _; optional [train] and [gru] "
-        "tables of TrainConfig and GRUConfig fields). The command line wins."
     ),
 ]
 
@@ -249,7 +229,7 @@ def predict(
     ] = False,
     outcomes: Outcomes = None,
 ) -> None:
-    """Forecast the steps after DATA, flag anomalies in it, classify or tag it, with a trained run."""
+    """Forecast after DATA, flag anomalies in it, classify or tag it, with a trained run."""
     from grukit.cli.commands import run_predict
 
     run_predict(run, data, output=output, rolling=rolling, outcomes=outcomes)

@@ -82,7 +82,14 @@ def run_train_tag(given: dict[str, Any], *, declared: Callable | None = None) ->
             )
         model.save(out)
         history = model.history_
-        _echo(f"Trained {len(history)} epochs (best {history.best_epoch}, {history.stop_reason})")
+        trained = f"Trained {len(history)} epochs (best {history.best_epoch}, "
+        if model.validation_f1_:
+            best = max(model.validation_f1_)
+            reason = "no better F1" if history.stop_reason == "callback" else history.stop_reason
+            trained += f"by validation entity F1 {best:.4f}; stopped: {reason})"
+        else:
+            trained += f"{history.stop_reason})"
+        _echo(trained)
         scored = test if test is not None else validation
         if scored is not None:
             part = "the test data" if test is not None else "the validation data"
@@ -154,7 +161,11 @@ def predict_tagger(model: Any, data: Any, output: Path) -> Path:
     predicted = model.predict_sentences(sentences)
     path = write_conll(sentences, output, predicted)
     for tokens, labels in list(zip(sentences.tokens, predicted, strict=True))[:5]:
-        _echo(" ".join(t if tag == "O" else f"[{t} {tag}]" for t, tag in zip(tokens, labels)))
+        _echo(
+            " ".join(
+                t if tag == "O" else f"[{t} {tag}]" for t, tag in zip(tokens, labels, strict=True)
+            )
+        )
     if len(sentences) > 5:
         _echo(f"... ({len(sentences)} sentences)")
     _echo(f"Predictions written to {path}")

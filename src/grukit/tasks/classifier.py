@@ -288,24 +288,17 @@ class SequenceClassifier(Task):
     def _embedding_size(self) -> int:
         if self.word_vectors is None:
             return int(self.embedding_dim)
-        from grukit.text import load_vectors
+        from grukit.tasks.word_vectors import read_word_vectors
 
-        self._vectors, found = load_vectors(self.word_vectors, self._text.vocabulary)
-        if found == 0:
-            raise GrukitDataError(
-                f"word vectors '{self.word_vectors}' hold none of the vocabulary's words"
-            )
+        self._vectors = read_word_vectors(self.word_vectors, self._text.vocabulary)
         return int(self._vectors.shape[1])
 
     def _initialise_network(self, network: Any) -> None:
         vectors = getattr(self, "_vectors", None)
         if vectors is not None:
-            import torch
+            from grukit.tasks.word_vectors import start_embedding
 
-            with torch.no_grad():
-                found = np.abs(vectors).sum(axis=1) > 0
-                weight = network.embedding.weight
-                weight[torch.as_tensor(found)] = torch.as_tensor(vectors[found])
+            start_embedding(network.embedding.weight, vectors)
 
     def _gru_shapes(self, steps: int) -> list[Any]:
         from grukit.tasks.memory import GRUShape

@@ -158,7 +158,9 @@ class SequenceTagger(Task):
         return pair
 
     def _prepare(self, sentences: Any) -> Any:
+        """The validation sentences (``fit`` prepares no other), kept for the F1 per epoch."""
         self._check_types(sentences)
+        self._validation_sentences = sentences
         return self._prep.encode(sentences), self._prep.targets(self._known(sentences))
 
     def _check_types(self, sentences: Any) -> None:
@@ -211,28 +213,25 @@ class SequenceTagger(Task):
     def _embedding_size(self) -> int:
         if self.word_vectors is None:
             return int(self.embedding_dim)
-        from grukit.text import load_vectors
+        from grukit.tasks.word_vectors import read_word_vectors
 
-        self._vectors, found = load_vectors(self.word_vectors, self._prep.words)
-        if found == 0:
-            raise GrukitDataError(
-                f"word vectors '{self.word_vectors}' hold none of the vocabulary's words"
-            )
+        self._vectors = read_word_vectors(self.word_vectors, self._prep.words)
         return int(self._vectors.shape[1])
 
     def _initialise_network(self, network: Any) -> None:
         import torch
 
+        from grukit.tasks.word_vectors import start_embedding
+
         self._training_network = network  # the loss reads its CRF
         weight = network.word_embedding.weight
-        with torch.no_grad():
+        with torch.no_grad():  # uniform in +-sqrt(3 / dim) (Ma & Hovy 2016), padding zero
             bound = float(np.sqrt(3.0 / weight.shape[1]))
             weight.uniform_(-bound, bound)
             weight[0] = 0
-            vectors = getattr(self, "_vectors", None)
-            if vectors is not None:
-                found = np.abs(vectors).sum(axis=1) > 0
-                weight[torch.as_tensor(found)] = torch.as_tensor(vectors[found], dtype=weight.dtype)
+        vectors = getattr(self, "_vectors", None)
+        if vectors is not None:
+            start_embedding(weight, vectors)
 
     def _gru_shapes(self, steps: int) -> list[Any]:
         from grukit.tasks.memory import GRUShape
@@ -241,6 +240,26 @@ class SequenceTagger(Task):
         size = o["word_dim"] + o["case_dim"] + 2 * o["char_hidden"]
         directions = 2 if o["bidirectional"] else 1
         return [GRUShape(size, o["hidden_size"], o["num_layers"], directions, steps)]
+
+    def _fit_network(self, build: Any, config: Any, train_pair: Any, validation_pair: Any,
+                     *, checkpoint_dir: Any, resume: bool, callbacks: Any) -> Any:  # fmt: skip
+        """The base's training, with the epoch chosen (and early stopping decided) by the
+        validation entity F1 (:class:`~grukit.tasks.tagger_scores.BestValidationF1`)."""
+        sentences = self.__dict__.pop("_validation_sentences", None)
+        chooser = None
+        if validation_pair is not None and sentences is not None:
+            from dataclasses import replace
+
+            from grukit.tasks.tagger_scores import BestValidationF1
+
+            chooser = BestValidationF1(self, sentences, config.patience, checkpoint_dir)
+            config, callbacks = replace(config, patience=None), [*callbacks, chooser]
+        network, history = super()._fit_network(
+            build, config, train_pair, validation_pair, checkpoint_dir=checkpoint_dir,
+            resume=resume, callbacks=callbacks,
+        )  # fmt: skip
+        self.validation_f1_ = None if chooser is None else list(chooser.scores)
+        return network, history
 
     def _loss(self) -> Any:
         import functools
@@ -267,6 +286,7 @@ class SequenceTagger(Task):
             "input_scheme": self.input_scheme_,
             "types": list(self.types_),
             "baseline": self.baseline_,
+            "validation_f1": self.validation_f1_,
         }
 
     def _restore_learned_state(self, state: dict[str, Any]) -> None:
@@ -275,15 +295,19 @@ class SequenceTagger(Task):
         self.input_scheme_ = str(state["input_scheme"])
         self.types_ = [str(kind) for kind in state["types"]]
         self.baseline_ = state["baseline"]
+        self.validation_f1_ = state.get("validation_f1")
 
     # -- inference ---------------------------------------------------------------------------
-    def _decode(self, sentences: Any, batch_size: int = 256) -> list[list[str]]:
-        """The predicted labels of read `sentences` in the training scheme."""
+    def _decode(
+        self, sentences: Any, network: Any = None, batch_size: int = 256
+    ) -> list[list[str]]:
+        """The predicted labels of read `sentences` in the training scheme (by ``network_``, or
+        by `network` in training)."""
         import torch
 
         from grukit.runtime.threads import compute_threads, step_work
 
-        network = self.network_
+        network = self.network_ if network is None else network
         inputs = self._prep.encode(sentences)
         order = np.argsort([len(t) for t in sentences.tokens], kind="stable")  # similar lengths
         found: list[list[str]] = [[] for _ in range(len(sentences))]

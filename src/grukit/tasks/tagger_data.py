@@ -105,7 +105,9 @@ def read_sentences(
             f"got {type(data).__name__}"
         )
     if labelled and read.labels is None:
-        raise GrukitDataError(f"{read.source}: the sentences have no labels (expected labelled data)")
+        raise GrukitDataError(
+            f"{read.source}: the sentences have no labels (expected labelled data)"
+        )
     return read
 
 

@@ -96,7 +96,7 @@ class TaggingPreparation:
         rare = [i for i, w in enumerate(self.words.tokens) if i >= 2 and counts[w] == 1]
         self.rare_from = rare[0] if rare else len(self.words)
         self.chars = Vocabulary.build(
-            ([ch for ch in token] for tokens in sentences.tokens for token in tokens)
+            [ch for ch in token] for tokens in sentences.tokens for token in tokens
         )
         seen = sorted({label for labels in sentences.labels for label in labels} - {"O"})
         self.tags = ["O", *sorted(seen, key=lambda label: (label[2:], label[:1]))]
@@ -136,7 +136,9 @@ class TaggingPreparation:
     def labels_of(self, indices: np.ndarray, lengths: list[int]) -> list[list[str]]:
         """Tag label lists (training scheme) of (N, L) indices cut to each length."""
         tags = self.tags
-        return [[tags[i] for i in row[:n]] for row, n in zip(indices.tolist(), lengths)]
+        return [
+            [tags[i] for i in row[:n]] for row, n in zip(indices.tolist(), lengths, strict=True)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {

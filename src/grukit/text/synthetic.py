@@ -27,7 +27,7 @@ _TEMPLATES = (
     "The talks between {ORG} and {ORG} broke down .",
     "{PER} scored twice as {ORG} beat {ORG} 2 - 1 .",
     "Heavy rain hit {LOC} and {LOC} overnight .",
-    "\" We are pleased , \" {PER} told reporters .",
+    '" We are pleased , " {PER} told reporters .',
     "the weather was mild and markets were quiet .",
     "{LOC} exported more grain than last year .",
 )
@@ -64,7 +64,7 @@ def synthetic_entities(n_sentences: int = 1000, *, seed: int = 0) -> Any:
     >>> len(sentences), sentences.scheme
     (3, 'IOB2')
     """
-    from grukit.text import TaggedSentences
+    from grukit.text.conll import TaggedSentences
 
     n_sentences = checks.positive_int("n_sentences", n_sentences)
     rng = np.random.default_rng(seed)
