@@ -98,3 +98,16 @@ def test_an_unknown_type_in_strict_mode_is_refused(trained, tmp_path, capsys) ->
     path.write_text("Paris I-LOC\nis O\nnice O\n\nWindows I-PRODUCT\ncrashed O\n")
     code, _, stderr = run(capsys, "evaluate", trained, path)
     assert code == 2 and "PRODUCT" in stderr and "Traceback" not in stderr
+
+
+def test_the_documented_conll_config_is_read(files, tmp_path, capsys) -> None:
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "conll2003.toml"
+    out = tmp_path / "run"
+    code, _, stderr = run(capsys, "train", "tag", files["train"], "--validation", files["valid"],
+                          "--config", example, "--out", out, *FAST, "--epochs", "2")  # fmt: skip
+    assert code == 0, stderr
+    config = json.loads((out / "config.json").read_text())["params"]["train_config"]
+    assert (config["schedule"], config["epochs"], config["batch_size"]) == ("cosine", 2, 16)
+    assert config["min_learning_rate"] == 1e-4 and config["learning_rate"] == 0.005

@@ -133,7 +133,8 @@ class TaggerNetwork(nn.Module):
         x = x[:, :longest]
         words = x[:, :, 0]
         if self.training and self.unknown_rate > 0 and self.rare_from > 1:
-            drop = (words >= self.rare_from) & (torch.rand(words.shape) < self.unknown_rate)
+            drop = words >= self.rare_from
+            drop &= torch.rand(words.shape, device=words.device) < self.unknown_rate
             words = torch.where(drop, torch.ones_like(words), words)
         parts = [self.word_embedding(words)]
         if self.case_embedding is not None:
