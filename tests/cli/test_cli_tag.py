@@ -111,3 +111,24 @@ def test_the_documented_conll_config_is_read(files, tmp_path, capsys) -> None:
     config = json.loads((out / "config.json").read_text())["params"]["train_config"]
     assert (config["schedule"], config["epochs"], config["batch_size"]) == ("cosine", 2, 16)
     assert config["min_learning_rate"] == 1e-4 and config["learning_rate"] == 0.005
+
+
+def test_a_hand_written_tab_separated_file(tmp_path, capsys) -> None:
+    sentences = [
+        "Anna\tB-PER\nlives\tO\nin\tO\nOslo\tB-LOC\n.\tO\n",
+        "Acme\tB-ORG\nCorp\tI-ORG\nhired\tO\nAnna\tB-PER\n",
+        "Oslo\tB-LOC\nis\tO\ncold\tO\n",
+    ]
+    path = tmp_path / "mine.tsv"
+    path.write_text("\n".join(sentences * 10))  # blank lines between sentences
+    out = tmp_path / "run"
+    code, stdout, stderr = run(capsys, "train", "tag", path, "--out", out, *FAST)
+    assert code == 0, stderr
+    assert "(IOB2; types LOC, ORG, PER)" in stdout
+    metrics = json.loads((out / "metrics.json").read_text())  # scored on the validation part
+    assert metrics["sentences"] == 3 and metrics["scheme"] == "IOB2"
+    text = tmp_path / "new.txt"
+    text.write_text("Anna lives in Oslo .\n")
+    code, stdout, stderr = run(capsys, "predict", out, text)
+    assert code == 0, stderr
+    assert read_conll(out / "predictions.conll").tokens == [["Anna", "lives", "in", "Oslo", "."]]

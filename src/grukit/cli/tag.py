@@ -63,6 +63,10 @@ def run_train_tag(given: dict[str, Any], *, declared: Callable | None = None) ->
     data = Path(given["data"])
     train = model.read(data)  # refused before anything is written
     validation = model.read(options["validation"]) if options.get("validation") else None
+    held_out = "the validation data"
+    if validation is None:  # the last sentences of DATA, scored at the end when there is no test
+        train, validation = model._split_validation(train, float(options["validation_fraction"]))
+        held_out = f"the held-out last {len(validation)} sentences of"
     test = model.read(options["test"]) if options.get("test") else None
     out = Path(options["out"])
     with locked_run(out, create=True):
@@ -76,7 +80,7 @@ def run_train_tag(given: dict[str, Any], *, declared: Callable | None = None) ->
         with training_lines():
             model.fit(
                 train,
-                validation=validation if validation is not None else options["validation_fraction"],
+                validation=validation,
                 resume=bool(options.get("resume")),
                 checkpoint_dir=out / CHECKPOINTS,
             )
@@ -91,9 +95,8 @@ def run_train_tag(given: dict[str, Any], *, declared: Callable | None = None) ->
             trained += f"{history.stop_reason})"
         _echo(trained)
         scored = test if test is not None else validation
-        if scored is not None:
-            part = "the test data" if test is not None else "the validation data"
-            evaluate_tagger_run(model, scored, out, f"{part} {scored.source}")
+        part = "the test data" if test is not None else held_out
+        evaluate_tagger_run(model, scored, out, f"{part} {scored.source}")
     _echo(f"Model saved in {out}; next: grukit report {out}")
     return model
 
