@@ -20,6 +20,7 @@ TASKS: dict[str, tuple[str, str]] = {
     "anomaly_detector": ("grukit.tasks.detector", "AnomalyDetector"),
     "sequence_classifier": ("grukit.tasks.classifier", "SequenceClassifier"),
     "sequence_tagger": ("grukit.tasks.tagger", "SequenceTagger"),
+    "sequence_generator": ("grukit.tasks.generator", "SequenceGenerator"),
 }
 
 
