@@ -148,3 +148,15 @@ def iob2_like_pairs(draw) -> tuple[list[list[str]], list[list[str]]]:
         for labels in gold
     ]
     return gold, predicted
+
+
+@st.composite
+def piano_rolls(draw, max_frames: int = 24) -> np.ndarray:
+    """A ``(T, 88)`` ``uint8`` roll of 0/1, 1 to ``max_frames`` frames, at least one key on:
+    sparse or dense, runs of a key across frames, silent frames at either end included."""
+    frames = draw(st.integers(1, max_frames))
+    density = draw(st.sampled_from([0.02, 0.1, 0.5, 0.9]))
+    rng = np.random.default_rng(draw(seeds))
+    roll = (rng.random((frames, 88)) < density).astype(np.uint8)
+    roll[draw(st.integers(0, frames - 1)), draw(st.integers(0, 87))] = 1
+    return roll

@@ -16,6 +16,7 @@ from grukit._lazy import lazy_exports
 __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
+        "FRAME_NLL_EPS": "grukit.metrics.generation",
         "MAPE_EPS": "grukit.metrics.forecast",
         "calibration_table": "grukit.metrics.classification",
         "choose_threshold": "grukit.metrics.classification",
@@ -24,6 +25,10 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "entity_scores": "grukit.metrics.tagging",
         "f1": "grukit.metrics.forecast",
         "forecast_metrics": "grukit.metrics.forecast",
+        "frame_accuracy": "grukit.metrics.generation",
+        "frame_nll": "grukit.metrics.generation",
+        "frame_nll_from_logits": "grukit.metrics.generation",
+        "language_model_scores": "grukit.metrics.generation",
         "mae": "grukit.metrics.forecast",
         "mape": "grukit.metrics.forecast",
         "mse": "grukit.metrics.forecast",
