@@ -192,8 +192,14 @@ def test_word_level_reads_lines_with_eos_and_samples_lines():
 
 def test_note_level_learns_melodies_from_pitch_lists():
     melody = [60, 62, 64, -1, 65, 67] * 10
-    model = SequenceGenerator(level="note", hidden_size=16, num_layers=1, bptt=8,
-                              train_config=_config(epochs=4), verbose=False).fit([melody] * 4)
+    model = SequenceGenerator(
+        level="note",
+        hidden_size=16,
+        num_layers=1,
+        bptt=8,
+        train_config=_config(epochs=4),
+        verbose=False,
+    ).fit([melody] * 4)
     notes = model.sample(12, prompt=[60, 62], seed=0)
     assert len(notes) == 12 and set(notes) <= {60, 62, 64, -1, 65, 67}
 
@@ -201,8 +207,13 @@ def test_note_level_learns_melodies_from_pitch_lists():
 def test_music_model_on_piano_rolls_scores_and_samples():
     rng = np.random.default_rng(0)
     rolls = [(rng.random((20, 88)) < 0.05).astype(np.uint8) for _ in range(6)]
-    model = SequenceGenerator(level="music", hidden_size=16, num_layers=1,
-                              train_config=_config(epochs=3, batch_size=2), verbose=False)
+    model = SequenceGenerator(
+        level="music",
+        hidden_size=16,
+        num_layers=1,
+        train_config=_config(epochs=3, batch_size=2),
+        verbose=False,
+    )
     model.fit(rolls[:4], rolls[4:])
     scores = model.evaluate(rolls[4:])
     assert scores["model"]["frames"] == 2 * 19

@@ -18,7 +18,7 @@ import numpy as np
 from grukit import checks
 from grukit.data._errors import GrukitDataError
 from grukit.tasks.base import FitData, Task
-from grukit.tasks.generator_data import EOS, LEVELS, REST, Corpus, read_corpus
+from grukit.tasks.generator_data import EOS, LEVELS, Corpus, read_corpus
 from grukit.tasks.generator_prep import GenerationPreparation, music_pairs, stream_pairs
 
 __all__ = ["SequenceGenerator"]

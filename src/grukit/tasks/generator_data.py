@@ -139,9 +139,7 @@ def _read_list(data: Sequence[Any], level: str, lower: bool) -> list[Any]:
         elif isinstance(item, str):
             documents.append(_tokens_of_text(item, level, lower))
         else:
-            raise GrukitDataError(
-                f"{where} is a {type(item).__name__}; expected a string of text"
-            )
+            raise GrukitDataError(f"{where} is a {type(item).__name__}; expected a string of text")
     return documents
 
 
@@ -158,7 +156,7 @@ def read_corpus(data: Any, level: str, *, lower: bool = False, split: str = "tra
     elif isinstance(data, (str, Path)):
         path = Path(data)
         corpus = Corpus(level, _read_path(path, level, lower, split), str(path))
-    elif isinstance(data, Sequence) or isinstance(data, np.ndarray):
+    elif isinstance(data, (Sequence, np.ndarray)):
         if isinstance(data, np.ndarray) and data.ndim == 2:
             data = [data]  # one piano roll
         corpus = Corpus(level, _read_list(list(data), level, lower))

@@ -126,9 +126,7 @@ def frames_loss(logits: Tensor, targets: Tensor) -> Tensor:
     metric per frame); `targets` are trimmed to the logits' steps, padding is ``-100``."""
     targets = targets[:, : logits.shape[1]]
     real = targets[..., 0] != _IGNORE
-    per_key = F.binary_cross_entropy_with_logits(
-        logits, targets.clamp(min=0.0), reduction="none"
-    )
+    per_key = F.binary_cross_entropy_with_logits(logits, targets.clamp(min=0.0), reduction="none")
     per_frame = per_key.sum(dim=-1)
     return (per_frame * real).sum() / real.sum().clamp(min=1)
 
@@ -136,4 +134,3 @@ def frames_loss(logits: Tensor, targets: Tensor) -> Tensor:
 def stream_state(network: GeneratorNetwork, batch: int) -> Tensor:
     """Zeros (num_layers, batch, H) for :meth:`GeneratorNetwork.run`."""
     return network.gru.initial_state(batch)
-

@@ -61,8 +61,10 @@ def _array(tensor: Any) -> np.ndarray:
     return np.ascontiguousarray(tensor.detach().cpu().numpy(), dtype=np.float32)
 
 
-def sample_tokens(network: Any, n: int, prompt: list[int], *, temperature: float,
-                  top_k: int | None, top_p: float | None, seed: int | None) -> list[int]:  # fmt: skip
+def sample_tokens(
+    network: Any, n: int, prompt: list[int], *, temperature: float,
+    top_k: int | None, top_p: float | None, seed: int | None,
+) -> list[int]:  # fmt: skip
     """`n` token ids following the ids of `prompt` (at least one id)."""
     import torch
 
