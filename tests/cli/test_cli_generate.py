@@ -14,7 +14,8 @@ from support.cli import run
 
 FAST = ["--hidden-size", "24", "--num-layers", "1", "--epochs", "2", "--bptt", "16",
         "--batch-size", "4", "--lr", "0.01", "--dropout", "0", "--threads", "1"]  # fmt: skip
-WORDS = "the cat sat on a mat and the dog ran to the log with a big red hat".split()
+WORDS = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "to", "log", "with", "big",
+         "red", "hat"]  # fmt: skip
 
 
 def _story(path):
@@ -180,9 +181,10 @@ def test_a_note_run_on_midi_melodies_writes_midi(tmp_path, capsys) -> None:
                           "--seed", "0", "--midi", tmp_path / "m.mid")  # fmt: skip
     assert code == 0, stderr
     melody = read_melody(tmp_path / "m.mid")  # the prompt, then the sample (trailing rests cut)
-    assert melody[:2] == [60, 62] and melody == [-1 if w == "rest" else int(w) for w in words][
-        : len(melody)
-    ]
+    assert (
+        melody[:2] == [60, 62]
+        and melody == [-1 if w == "rest" else int(w) for w in words][: len(melody)]
+    )
 
 
 @pytest.mark.parametrize(
@@ -209,7 +211,9 @@ def test_music_refusals_and_a_missing_run(music_run, tmp_path, capsys) -> None:
         assert code == 2 and stderr.startswith(f"error: {message}"), stderr
         assert stderr.count("\n") == 1 and "Traceback" not in stderr
     code, _, stderr = run(capsys, "sample", tmp_path / "no-run")
-    assert code == 2 and stderr.startswith("error: no grukit model at") and "Traceback" not in stderr
+    assert (
+        code == 2 and stderr.startswith("error: no grukit model at") and "Traceback" not in stderr
+    )
 
 
 def test_a_run_is_not_overwritten_and_conflicting_levels_are_refused(char_run, story, capsys):

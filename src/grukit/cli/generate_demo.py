@@ -70,7 +70,7 @@ def generation_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) 
         "dropout": 0.0,
         "bptt": 64,
         "epochs": settings["generate_epochs"],
-        "batch_size": 32,
+        "batch_size": settings["generate_batch"],
         "lr": 5e-3,
         "seed": seed,
         "threads": THREADS,

@@ -42,13 +42,13 @@ def _settings(quick: bool) -> dict[str, Any]:
             "rows": 1200, "sine_epochs": 3, "epochs": 2, "anomalies": 3,
             "stays": 120, "icu_epochs": 2, "reviews": 300, "sentiment_epochs": 2,
             "sentences": 200, "tag_epochs": 2,
-            "characters": 20000, "generate_hidden": 32, "generate_epochs": 2,
+            "characters": 20000, "generate_hidden": 64, "generate_epochs": 5, "generate_batch": 8,
         }  # fmt: skip
     return {
         "rows": 4000, "sine_epochs": 60, "epochs": 50, "anomalies": 12,
         "stays": 600, "icu_epochs": 15, "reviews": 2000, "sentiment_epochs": 10,
         "sentences": 1200, "tag_epochs": 8,
-        "characters": 120000, "generate_hidden": 128, "generate_epochs": 3,
+        "characters": 120000, "generate_hidden": 128, "generate_epochs": 3, "generate_batch": 32,
     }  # fmt: skip
 
 
