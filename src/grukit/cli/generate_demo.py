@@ -39,9 +39,9 @@ def docstring_corpus(limit: int | None = None) -> str:
     >>> len(text) == 2000 and "GRU" in text
     True
     """
-    import grukit
+    from importlib import resources
 
-    root = Path(grukit.__file__).parent
+    root = Path(str(resources.files("grukit")))  # the installed package's folder
     parts = []
     for path in sorted(root.rglob("*.py")):
         docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
