@@ -34,7 +34,7 @@ def test_sine_demo_trains_beats_persistence_and_writes_plot(tmp_path, capsys):
     assert not list(tmp_path.glob("*.tmp*"))
 
 
-RUNS = ("forecast", "detect", "icu", "sentiment", "entities")
+RUNS = ("forecast", "detect", "icu", "sentiment", "entities", "generate")
 
 
 def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
@@ -52,6 +52,7 @@ def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
     assert "ICU risk: the GRU's streaming ROC-AUC after 6 h " in out
     assert "Sentiment: " in out and " wins on accuracy: " in out
     assert "Entities (40 test sentences): " in out and " on entity F1" in out
+    assert "validation characters): the GRU " in out and "A sample of 200 characters" in out
     entities = json.loads((tmp_path / "entities" / "metrics.json").read_text())
     assert set(entities["models"]) == {"gru", "most_frequent_tag"}
     assert entities["scheme"] == "IOB1"
@@ -73,7 +74,7 @@ def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
     assert attention["examples"] and attention["examples"][0]["tokens"]
     text = page.read_text()
     headings = re.findall(r"<h2>(\d)\. ", text)
-    assert headings == ["1", "2", "3", "4", "5", "6"]
+    assert headings == ["1", "2", "3", "4", "5", "6", "7"]
     assert text.count('class="attention"') == 1  # one review's attention on the demo's page
     assert re.findall(r'<a href="([^"]+)"', text) == [f"{run}/report.html" for run in RUNS]
     images = re.findall(r'<img src="([^"]+)"', text)
@@ -86,6 +87,7 @@ def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
         "icu/plots/risk_over_time.png",
         "sentiment/plots/roc.png",
         "entities/plots/entity_confusion.png",
+        "generate/plots/learning_curves.png",
     ]
     for image in images:
         assert (tmp_path / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image
@@ -115,6 +117,7 @@ def test_the_demos_printed_commands_repeat_it_exactly(tmp_path, capsys):
         ["grukit", "train", "classify"],
         ["grukit", "train", "classify"],
         ["grukit", "train", "tag"],
+        ["grukit", "train", "generate"],
     ]
     assert "--outcomes" in shlex.split(printed[2]) and "--horizon-hours" in shlex.split(printed[2])
     assert shlex.split(printed[3])[3:6] == [str(tmp_path / "reviews.csv"), "--pooling", "attention"]
@@ -145,3 +148,19 @@ def test_the_full_demos_classifiers_learn_and_their_risk_grows_with_the_hours(tm
     assert streaming[3] == pytest.approx(icu["roc_auc"]["gru"], abs=0.01)  # 48 h: the stay
     assert sentiment["accuracy"]["gru"] > 0.9
     assert sentiment["accuracy"]["gru"] > sentiment["accuracy"]["tfidf_logistic"] + 0.05
+
+
+def test_the_generation_part_beats_the_unigram_baseline_on_grukits_docstrings(tmp_path):
+    """Part 7 with the quick demo's settings: a character GRU on a slice of the docstrings."""
+    from grukit.cli.generate_demo import generation_numbers, generation_part
+    from grukit.cli.workflow_demo import _settings
+
+    lines: list[str] = []
+    run = generation_part(tmp_path, 0, _settings(quick=True), lines.append)
+    numbers = generation_numbers(run)
+    bits = numbers["bits_per_character"]
+    assert bits["gru"] < bits["unigram"] - 0.5
+    assert numbers["characters"] > 1500 and len(numbers["sample"]) == 200
+    assert numbers["sample"] in lines  # the printed sample is the one a seed repeats
+    assert (tmp_path / "docstrings.txt").stat().st_size >= 19_000
+    assert (run / "report.html").is_file()

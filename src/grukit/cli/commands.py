@@ -26,6 +26,8 @@ __all__ = [
     "DETECT_DEFAULTS",
     "FORECAST",
     "FORECAST_DEFAULTS",
+    "RUN_TASKS",
+    "RunRequest",
     "TrainCommand",
     "run_evaluate",
     "run_predict",
@@ -199,12 +201,105 @@ DETECT = TrainCommand(
     evaluate_training_data=True,
     predict=lambda model, data, rolling: model.detect(data),
 )
-#: the classifier's task name: its runs are ``grukit.cli.classify``'s
-CLASSIFIER = "sequence_classifier"
-#: the tagger's task name: its runs are ``grukit.cli.tag``'s
-TAGGER = "sequence_tagger"
-#: task name -> its command, for the commands that open a run
+#: task name -> its command, for the table tasks' runs
 _BY_TASK = {command.task: command for command in (FORECAST, DETECT)}
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What ``grukit predict`` or ``grukit evaluate`` was asked, for a task's handler."""
+
+    run: Path
+    data: Path
+    output: Path | None = None  # predict: the file to write (default: one in the run)
+    rolling: bool = False  # predict: a forecaster forecasts every window
+    all_rows: bool = False  # evaluate: all of DATA, not only the run's test part
+    outcomes: Path | None = None  # a classifier's PhysioNet outcomes file
+
+
+def _table_predict(model: Any, record: Any, request: RunRequest) -> Path:
+    result = _BY_TASK[model.task].predict(model, request.data, request.rolling)
+    return _write_predictions(result, request)
+
+
+def _table_evaluate(model: Any, record: Any, request: RunRequest) -> Any:
+    from grukit.tasks.runs import evaluation_part
+
+    frame, split = evaluation_part(model, record, request.data, all_rows=request.all_rows)
+    data = request.data
+    source = f"the test part of {data}" if split is not None else f"all of {data}"
+    return _BY_TASK[model.task].evaluate(model, frame, split, request.run, source)
+
+
+def _classifier_predict(model: Any, record: Any, request: RunRequest) -> Path:
+    from grukit.cli.classify import predict_classifier
+    from grukit.tasks.classifier_runs import data_argument
+
+    result = predict_classifier(model, data_argument(request.data, request.outcomes))
+    return _write_predictions(result, request)
+
+
+def _classifier_evaluate(model: Any, record: Any, request: RunRequest) -> Any:
+    from grukit.cli.classify import evaluate_classifier
+    from grukit.tasks.classifier_runs import data_argument, evaluation_samples
+
+    given = data_argument(request.data, request.outcomes)
+    samples, source = evaluation_samples(model, record, given, all_rows=request.all_rows)
+    return evaluate_classifier(model, samples, request.run, source)
+
+
+def _tagger_predict(model: Any, record: Any, request: RunRequest) -> Path:
+    from grukit.cli.tag import predict_tagger
+
+    output = request.output
+    target = request.run / "predictions.conll" if output is None else Path(output)
+    return predict_tagger(model, request.data, target)
+
+
+def _tagger_evaluate(model: Any, record: Any, request: RunRequest) -> Any:
+    from grukit.cli.tag import evaluate_tagger_run
+
+    data = request.data
+    return evaluate_tagger_run(model, model.read(data), request.run, f"all of {data}")
+
+
+def _generator_predict(model: Any, record: Any, request: RunRequest) -> Path:
+    from grukit.cli.generate import predict_generator
+
+    predict_generator(model, request.run)  # refuses in one line: generation is `grukit sample`
+
+
+def _generator_evaluate(model: Any, record: Any, request: RunRequest) -> Any:
+    from grukit.cli.generate import evaluate_generator
+
+    return evaluate_generator(model, request.data)
+
+
+Handler = Callable[[Any, Any, RunRequest], Any]  # (model, its run.json record or None, request)
+#: task name -> (predict, evaluate) of its runs
+RUN_TASKS: dict[str, tuple[Handler, Handler]] = {
+    "forecaster": (_table_predict, _table_evaluate),
+    "anomaly_detector": (_table_predict, _table_evaluate),
+    "sequence_classifier": (_classifier_predict, _classifier_evaluate),
+    "sequence_tagger": (_tagger_predict, _tagger_evaluate),
+    "sequence_generator": (_generator_predict, _generator_evaluate),
+}
+
+
+def _handlers(model: Any) -> tuple[Handler, Handler]:
+    if model.task not in RUN_TASKS:  # pragma: no cover - every registered task is listed
+        raise ValueError(f"no command handles runs of the task {model.task!r}")
+    return RUN_TASKS[model.task]
+
+
+def _write_predictions(result: pd.DataFrame, request: RunRequest) -> Path:
+    output = request.output
+    path = write_csv(result, request.run / "predictions.csv" if output is None else Path(output))
+    _echo(result.head(12).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if len(result) > 12:
+        _echo(f"... ({len(result)} rows)")
+    _echo(f"Predictions written to {path}")
+    return path
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -251,51 +346,25 @@ def run_train_detect(given: dict[str, Any], *, declared: Callable | None = None)
 def run_predict(
     run: Path, data: Path, *, output: Path | None, rolling: bool, outcomes: Path | None = None
 ) -> Path:
-    """``grukit predict``: forecasts, flags or classes written as CSV; returns the CSV's path."""
+    """``grukit predict``: forecasts, flags, classes or tags written to a file; returns its path
+    (the task's handler in :data:`RUN_TASKS`)."""
     from grukit.tasks.runs import locked_run, open_run
 
-    with locked_run(run, create=False):
-        model, _ = open_run(run)
-        if model.task == CLASSIFIER:
-            from grukit.cli.classify import predict_classifier
-            from grukit.tasks.classifier_runs import data_argument
-
-            result = predict_classifier(model, data_argument(data, outcomes))
-        elif model.task == TAGGER:
-            from grukit.cli.tag import predict_tagger
-
-            target = run / "predictions.conll" if output is None else Path(output)
-            return predict_tagger(model, data, target)
-        else:
-            result = _BY_TASK[model.task].predict(model, data, rolling)
-        path = write_csv(result, run / "predictions.csv" if output is None else Path(output))
-    _echo(result.head(12).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    if len(result) > 12:
-        _echo(f"... ({len(result)} rows)")
-    _echo(f"Predictions written to {path}")
-    return path
+    request = RunRequest(Path(run), Path(data), output=output, rolling=rolling, outcomes=outcomes)
+    with locked_run(request.run, create=False):
+        model, record = open_run(request.run)
+        return _handlers(model)[0](model, record, request)
 
 
 def run_evaluate(run: Path, data: Path, *, all_rows: bool, outcomes: Path | None = None) -> Any:
-    """``grukit evaluate``: on the run's test part of `data` (all of it with --all)."""
-    from grukit.tasks.runs import evaluation_part, locked_run, open_run
+    """``grukit evaluate``: on the run's test part of `data` (all of it with --all), by the
+    task's handler in :data:`RUN_TASKS`."""
+    from grukit.tasks.runs import locked_run, open_run
 
-    with locked_run(run, create=False):
-        model, record = open_run(run)
-        if model.task == CLASSIFIER:
-            from grukit.cli.classify import evaluate_classifier
-            from grukit.tasks.classifier_runs import data_argument, evaluation_samples
-
-            given = data_argument(data, outcomes)
-            samples, source = evaluation_samples(model, record, given, all_rows=all_rows)
-            return evaluate_classifier(model, samples, run, source)
-        if model.task == TAGGER:
-            from grukit.cli.tag import evaluate_tagger_run
-
-            return evaluate_tagger_run(model, model.read(data), run, f"all of {data}")
-        frame, split = evaluation_part(model, record, data, all_rows=all_rows)
-        source = f"the test part of {data}" if split is not None else f"all of {data}"
-        return _BY_TASK[model.task].evaluate(model, frame, split, run, source)
+    request = RunRequest(Path(run), Path(data), all_rows=all_rows, outcomes=outcomes)
+    with locked_run(request.run, create=False):
+        model, record = open_run(request.run)
+        return _handlers(model)[1](model, record, request)
 
 
 def run_report(run: Path) -> Path:

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from grukit.cli.classify_entry import train_classify
+from grukit.cli.generate_entry import sample, train_generate
 from grukit.cli.tag_entry import train_tag
 from grukit.cli.train_options import Config, Device, Epochs, LearningRate, Resume, Seed, Threads
 
@@ -32,8 +33,8 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: rich markup would eat "[train]" and print flags as <bool>
 )
 train_app = typer.Typer(
-    help="Train a forecaster, an anomaly detector or a classifier and save it in a run "
-    "directory (--out).",
+    help="Train a forecaster, an anomaly detector, a classifier, a tagger or a generator and "
+    "save it in a run directory (--out).",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -210,6 +211,8 @@ def train_detect(
 
 train_app.command("classify")(train_classify)
 train_app.command("tag")(train_tag)
+train_app.command("generate")(train_generate)
+app.command("sample")(sample)
 
 Outcomes = Annotated[
     Path | None, typer.Option(help="Classifier: the PhysioNet outcomes file of DATA's records.")
@@ -229,7 +232,8 @@ def predict(
     ] = False,
     outcomes: Outcomes = None,
 ) -> None:
-    """Forecast after DATA, flag anomalies in it, classify or tag it, with a trained run."""
+    """Forecast after DATA, flag anomalies in it, classify or tag it, with a trained run
+    (a generator run draws with `grukit sample`)."""
     from grukit.cli.commands import run_predict
 
     run_predict(run, data, output=output, rolling=rolling, outcomes=outcomes)
@@ -238,7 +242,13 @@ def predict(
 @app.command()
 def evaluate(
     run: Annotated[Path, typer.Argument(help="Run directory (from grukit train).")],
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file (a tagger: CoNLL file).")],
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV or Parquet file (a tagger: CoNLL file; a generator: text, MIDI "
+            "or .mat, its test part)."
+        ),
+    ],
     all_rows: Annotated[
         bool,
         typer.Option("--all", help="Evaluate on all of DATA, not only the run's test part."),

@@ -7,6 +7,8 @@ A run directory (written by ``grukit train`` and ``grukit evaluate``) holds::
     backtest.csv | detections.csv | scores.csv      rolling forecasts, scores and flags, or
                                                     the classifiers' probabilities
     examples.json                                   a tagger's sentences, gold and predicted
+    samples.json  sample.mid  real.mid              a generator's samples, and for music its
+                                                    first sample and a real piece as MIDI
     plots/*.png  report.html                        written by write_report
 
 The page references the PNGs by relative path, so the folder can be moved or zipped as a whole.
@@ -159,8 +161,10 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
     :mod:`grukit.report.classification_page`); for a sequence tagger the model-vs-baseline
     entity scores, the scores and F1 per entity type, the entity-type confusion
     (``metrics.json``) and example sentences with their gold and predicted entities
-    highlighted (``examples.json``; see :mod:`grukit.report.tagging_page`). Returns the
-    page's path.
+    highlighted (``examples.json``; see :mod:`grukit.report.tagging_page`); for a sequence
+    generator the learning curves with the perplexity, the model-vs-baseline table
+    (``metrics.json``), the samples (``samples.json``) and the piano rolls of ``sample.mid``
+    beside ``real.mid`` (see :mod:`grukit.report.generation_page`). Returns the page's path.
 
     Raises
     ------
@@ -175,10 +179,10 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
     plots = run / "plots"
     plots.mkdir(exist_ok=True)
     sections = []
-    training = _training_section(run, plots)
-    if training is not None:
-        sections.append(training)
     task = config.get("task")
+    training = None if task == "sequence_generator" else _training_section(run, plots)
+    if training is not None:  # a generator's learning curves carry its perplexity instead
+        sections.append(training)
     if task == "forecaster":
         sections += _forecast_sections(run, plots, config)
         kind = "Forecast"
@@ -192,6 +196,11 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
 
         sections += tagging_sections(run, plots, config)
         kind = "Tagging"
+    elif task == "sequence_generator":
+        from grukit.report.generation_page import generation_sections
+
+        sections += generation_sections(run, plots, config)
+        kind = "Generation"
     else:
         sections += _detection_sections(run, plots, config)
         kind = "Anomaly detection"
