@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from grukit.data.music import LOWEST_PITCH
 from grukit.report._figures import pyplot, save_figure
 
 __all__ = ["plot_learning_curves", "plot_piano_rolls"]
@@ -79,6 +78,8 @@ def plot_learning_curves(history: Mapping[str, Any], path: str | Path, *, tokens
 
 
 def _octave_ticks(axis: Any) -> None:
+    from grukit.data.music import LOWEST_PITCH
+
     keys = [k for k in range(88) if (k + LOWEST_PITCH) % 12 == 0]  # every C
     axis.set_yticks(keys, [f"C{(k + LOWEST_PITCH) // 12 - 1}" for k in keys])
 

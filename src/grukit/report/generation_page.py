@@ -111,13 +111,14 @@ def _samples_section(record: dict[str, Any]) -> Section | None:
 
 
 def _rolls_section(run: Path, plots: Path) -> Section | None:
+    files = {"generated": run / "sample.mid", "real": run / "real.mid"}
+    files = {name: path for name, path in files.items() if path.exists()}
+    if not files:
+        return None
     from grukit.data.music import read_midi
     from grukit.report.generation import plot_piano_rolls
 
-    files = {"generated": run / "sample.mid", "real": run / "real.mid"}
-    rolls = {name: read_midi(path) for name, path in files.items() if path.exists()}
-    if not rolls:
-        return None
+    rolls = {name: read_midi(path) for name, path in files.items()}
     image = plot_piano_rolls(rolls, plots / "piano_rolls.png")
     note = (
         '<p class="note">Keys (rows) by frames (columns, the first 128), a dark cell where a '
