@@ -26,11 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -41,18 +37,27 @@ import numpy as np
 import torch
 from torch import nn
 
-import grukit
 from grukit.runtime import flush_denormals
 from grukit.tasks.classifier_networks import ClassifierNetwork
 from grukit.tasks.config import GRUConfig
 from grukit_bench.config import Method
-from grukit_bench.harness import machine_info, round_methods
-from grukit_bench.runner import write_json_atomic
-from grukit_bench.stats import measure, median
+from grukit_bench.stats import measure
+from grukit_bench.throughput import (
+    QUICK_SETTINGS,
+    check_options,
+    collect,
+    full_method,
+    option_changes,
+    run_job_file,
+    run_rows,
+    save_document,
+)
+from grukit_bench.throughput import parser as throughput_parser
 
 __all__ = ["RATIOS", "ROWS", "SIDES", "Options", "Row", "Shape", "TorchClassifier",
            "draw_lengths", "main", "render_table", "run"]  # fmt: skip
 
+UNIT = "samples/s = B / median seconds per training step; ratios > 1: faster than nn.GRU"
 SCHEMA = "grukit-classifier-throughput/1"
 SIDES = ("grukit", "nn.GRU", "grukit-torch")
 #: ratio name -> (numerator side, denominator side), both in samples/s: > 1 means the first
@@ -113,11 +118,7 @@ class Options:
     sides: tuple[str, ...] = SIDES
     threads: tuple[int, ...] = (1, 2)
     shape: Shape = field(default_factory=Shape)
-    method: Method = field(
-        default_factory=lambda: Method(
-            warmup=1, repeats=6, min_repeat_s=0.3, slow_call_s=1.0, slow_repeats=3
-        )
-    )
+    method: Method = field(default_factory=full_method)
     rounds: int = 3
     batches: int = 4
     seed: int = 0
@@ -128,29 +129,14 @@ class Options:
     argv: list[str] | None = None
 
     def __post_init__(self) -> None:
-        known = {r.name for r in ROWS}
-        if not self.rows or any(r not in known for r in self.rows):
-            raise ValueError(
-                f"`rows` must be a non-empty subset of {sorted(known)}, got {self.rows}"
-            )
+        check_options(self, [r.name for r in ROWS])
         if "nn.GRU" not in self.sides or any(s not in SIDES for s in self.sides):
             raise ValueError(f"`sides` must include nn.GRU and be among {SIDES}, got {self.sides}")
-        if not self.threads or any(n < 1 for n in self.threads):
-            raise ValueError(f"`threads` must be positive integers, got {self.threads}")
-        for name in ("rounds", "batches"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {getattr(self, name)}")
-
-
-QUICK_METHOD = Method(warmup=1, repeats=2, min_repeat_s=0.0, slow_call_s=0.1, slow_repeats=2)
 
 
 def quick_options(**changes: Any) -> Options:
     """``--quick``: in this process, one round, one batch per call, 2 repeats."""
-    settings: dict[str, Any] = dict(
-        method=QUICK_METHOD, rounds=1, batches=1, in_process=True, quick=True
-    )
-    return Options(**{**settings, **changes})
+    return Options(**{**QUICK_SETTINGS, **changes})
 
 
 # -- data and models -------------------------------------------------------------------------
@@ -282,67 +268,17 @@ def measure_row(side: str, row: Row, job: dict[str, Any]) -> dict[str, Any]:
 
 def run_worker(job: dict[str, Any]) -> dict[str, Any]:
     """Measure every row of ``job`` (one side, one thread count); thread count restored after."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(job["threads"])
-    records = []
-    try:
-        for row in (r for r in ROWS if r.name in job["rows"]):
-            try:
-                records.append(measure_row(job["side"], row, job))
-            except Exception as error:  # noqa: BLE001 - one failing row must not end the run
-                failure = f"{type(error).__name__}: {error}"
-                records.append({"side": job["side"], "row": row.name, "threads": job["threads"],
-                                "status": "error", "error": failure})  # fmt: skip
-            last = records[-1]
-            speed = f"{last['median_s'] * 1e3:.1f} ms/step" if "median_s" in last else last["error"]
-            print(f"  {job['side']} {row.name} {job['threads']} thr: {speed}", file=sys.stderr)
-    finally:
-        torch.set_num_threads(previous)
-    return {"side": job["side"], "threads": job["threads"], "records": records}
-
-
-def _spawn(job: dict[str, Any], workdir: Path) -> dict[str, Any]:
-    """Run ``job`` in a fresh process (this script with ``--worker JOB``)."""
-    name = f"{job['side'].replace('.', '_')}-{job['threads']}t-r{job['round']}"
-    job_path, result_path = workdir / f"job-{name}.json", workdir / f"result-{name}.json"
-    write_json_atomic(job_path, {**job, "result_path": str(result_path)})
-    env = dict(os.environ)
-    # the grukit and grukit_bench that this process runs come first in the worker too
-    paths = [str(Path(grukit.__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
-    env["PYTHONPATH"] = os.pathsep.join(paths + [p for p in [env.get("PYTHONPATH")] if p])
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(job_path)]
-    returncode = subprocess.run(command, env=env, check=False).returncode
-    if returncode != 0 or not result_path.exists():
-        error = f"worker exited with code {returncode}"
-        return {"records": [{"side": job["side"], "row": r, "threads": job["threads"],
-                             "status": "error", "error": error} for r in job["rows"]]}  # fmt: skip
-    result: dict[str, Any] = json.loads(result_path.read_text(encoding="utf-8"))
-    return result
+    return run_rows(job, ROWS, measure_row)
 
 
 # -- the run -------------------------------------------------------------------------------------
 def _collect(options: Options, echo: Callable[[str], None]) -> list[dict[str, Any]]:
     """Every round, thread count and side: records with every round's repeats merged."""
-    merged: dict[tuple, dict[str, Any]] = {}
     base = {"rows": list(options.rows), "shape": asdict(options.shape), "seed": options.seed,
             "batches": options.batches, "flush": options.flush}  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="grukit-clf-bench-") as temp:
-        for index, method in enumerate(round_methods(options.method, options.rounds), 1):
-            for threads in options.threads:
-                for side in options.sides:
-                    echo(f"[round {index}/{options.rounds}] {side}, {threads} thread(s)")
-                    job = {**base, "side": side, "threads": threads, "round": index,
-                           "method": method.to_dict()}  # fmt: skip
-                    done = run_worker(job) if options.in_process else _spawn(job, Path(temp))
-                    for record in done["records"]:
-                        key = (record["side"], record["row"], record["threads"])
-                        first = merged.get(key)
-                        if first is None or record["status"] != "ok":
-                            merged[key] = record
-                        elif first["status"] == "ok":
-                            first["repeats_s"] += record["repeats_s"]
-                            first["median_s"] = median(first["repeats_s"])
-    return list(merged.values())
+    return collect(script=Path(__file__), base=base, method=options.method,
+                   rounds=options.rounds, threads=options.threads, sides=options.sides,
+                   worker=run_worker, in_process=options.in_process, echo=echo)  # fmt: skip
 
 
 def _table_rows(options: Options, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -419,38 +355,16 @@ def run(
     """Measure, write the JSON (``document["path"]``), show the table; return the document."""
     started = time.perf_counter()
     records = _collect(options, echo)
-    document: dict[str, Any] = {
-        "schema": SCHEMA,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "argv": options.argv,
-        "options": {**asdict(options), "out": None if options.out is None else str(options.out)},
-        "unit": "samples/s = B / median seconds per training step; ratios > 1: faster than nn.GRU",
-        "machine": machine_info(),
-        "versions": {"grukit": grukit.__version__, "torch": torch.__version__},
-        "threads_env": {k: v for k, v in sorted(os.environ.items()) if k.endswith("_NUM_THREADS")},
-        "rows": _table_rows(options, records),
-    }
-    document["wall_s"] = time.perf_counter() - started
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = options.out or Path("bench-results") / f"classifier-throughput-{stamp}.json"
-    write_json_atomic(out, document)
-    document["path"] = str(out)
-    show(render_table(document))
-    show(f"results written to {out}")
-    return document
+    return save_document(schema=SCHEMA, options=options,
+                         unit=UNIT,
+                         rows=_table_rows(options, records), started=started,
+                         stem="classifier-throughput", render=render_table, show=show)  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run in this process")
-    parser.add_argument("--threads", default="1,2", help="thread counts (default 1,2)")
-    parser.add_argument("--rounds", type=int, help="rounds (default 3; --quick 1)")
-    parser.add_argument("--batches", type=int, help="batches per timed call (default 4)")
-    parser.add_argument("--rows", help=f"rows to run (default all: {[r.name for r in ROWS]})")
+    parser = throughput_parser(__doc__.split("\n")[0], [r.name for r in ROWS])
     parser.add_argument("--sides", help=f"sides (default {','.join(SIDES)}; nn.GRU always)")
     parser.add_argument("--no-flush", action="store_true", help="leave denormals as they are")
-    parser.add_argument("--out", type=Path, help="the JSON file")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
     return parser
 
 
@@ -459,15 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
     if args.worker:
-        job = json.loads(Path(args.worker).read_text(encoding="utf-8"))
-        write_json_atomic(job["result_path"], run_worker(job))
-        return 0
-    changes: dict[str, Any] = {"threads": tuple(int(n) for n in args.threads.split(","))}
-    for name in ("rounds", "batches", "out"):
-        if getattr(args, name) is not None:
-            changes[name] = getattr(args, name)
-    if args.rows:
-        changes["rows"] = tuple(args.rows.split(","))
+        return run_job_file(args.worker, run_worker)
+    changes = option_changes(args)
     if args.sides:
         changes["sides"] = tuple(dict.fromkeys(["nn.GRU", *args.sides.split(",")]))
     options = quick_options(**changes) if args.quick else Options(**changes)

@@ -3,29 +3,19 @@ process, the peer model. The structure of the output, never the speed."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from grukit_bench.throughput import QUICK_METHOD, load_script, spawn
+
 SCRIPT = Path(__file__).resolve().parents[1] / "classifier_throughput.py"
 
 
-def _load():
-    name = "classifier_throughput"
-    if name not in sys.modules:  # dataclasses look their module up in sys.modules
-        spec = importlib.util.spec_from_file_location(name, SCRIPT)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-ct = _load()
+ct = load_script(SCRIPT)
 TINY = ct.Shape(vocab=50, embedding=8, hidden=4, batch=4, steps=12, median_length=8.0)
 
 
@@ -63,9 +53,9 @@ def test_quick_run_in_process_has_every_row_side_and_ratio(tmp_path):
 def test_one_worker_process_measures_its_rows(tmp_path):
     job = {
         "rows": ["imdb-max"], "shape": vars(TINY), "seed": 0, "batches": 1, "flush": False,
-        "side": "nn.GRU", "threads": 1, "round": 1, "method": ct.QUICK_METHOD.to_dict(),
+        "side": "nn.GRU", "threads": 1, "round": 1, "method": QUICK_METHOD.to_dict(),
     }  # fmt: skip
-    done = ct._spawn(job, tmp_path)
+    done = spawn(SCRIPT, job, tmp_path)
     (record,) = done["records"]
     assert record["status"] == "ok", record.get("error")
     assert (record["side"], record["row"], record["threads"]) == ("nn.GRU", "imdb-max", 1)

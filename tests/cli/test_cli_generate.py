@@ -115,9 +115,12 @@ def test_evaluate_prints_the_summary_and_predict_points_to_sample(char_run, stor
 def test_a_word_run_and_its_report(story, tmp_path, capsys) -> None:
     out = tmp_path / "words"
     code, stdout, stderr = run(capsys, "train", "generate", story, "--level", "word",
-                               "--test", story, "--out", out, *FAST)  # fmt: skip
+                               "--test", story, "--mixed-precision", "--out", out,
+                               *FAST)  # fmt: skip
     assert code == 0, stderr
     assert "test perplexity " in stdout and "bits per word" in stdout
+    config = json.loads((out / "config.json").read_text())
+    assert config["params"]["mixed_precision"] is True  # the option reaches the model
     code, text, stderr = run(capsys, "sample", out, "--tokens", "12", "--seed", "1")
     assert code == 0, stderr
     assert set(text.split()) <= set(WORDS)

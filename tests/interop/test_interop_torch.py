@@ -128,6 +128,20 @@ def test_grukit_round_trip_is_identity(hidden_size, num_layers, bidirectional, b
         torch.testing.assert_close(again(x)[0], gru(x)[0], rtol=0, atol=1e-12)
 
 
+def test_to_torch_of_one_layer_with_dropout_is_exact_and_does_not_warn():
+    import warnings
+
+    gru = grukit.GRU(3, 4, num_layers=1, dropout=0.5, batch_first=True).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nn.GRU warns about dropout with one layer
+        peer = to_torch(gru)
+    assert peer.dropout == 0.0  # between layers only: nothing to drop with one layer
+    x = torch.randn(2, 5, 3)
+    torch.testing.assert_close(peer(x)[0], gru(x)[0], atol=1e-6, rtol=1e-6)
+    two = to_torch(grukit.GRU(3, 4, num_layers=2, dropout=0.5))
+    assert two.dropout == 0.5
+
+
 @pytest.mark.parametrize(
     ("options", "match"),
     [

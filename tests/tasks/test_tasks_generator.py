@@ -103,6 +103,28 @@ def test_untied_network_with_a_projection_and_music_network_shapes():
         GeneratorNetwork(kind="frames", size=88, hidden_size=5, tie_weights=True)
 
 
+def test_mixed_precision_rounds_the_output_layer_in_training_only():
+    torch.manual_seed(0)
+    options = dict(kind="tokens", size=300, hidden_size=16, embedding_dim=16, tie_weights=True,
+                   dropout=0.0)  # fmt: skip
+    plain, mixed = GeneratorNetwork(**options), GeneratorNetwork(**options, mixed_precision=True)
+    mixed.load_state_dict(plain.state_dict())
+    x = torch.randint(0, 300, (3, 5))
+    for network in (plain, mixed):
+        network.eval()
+    with torch.no_grad():
+        assert torch.equal(mixed(x), plain(x))  # evaluation (and sampling) stay float32
+    for network in (plain, mixed):
+        network.train()
+    exact, rounded = plain(x), mixed(x)
+    assert rounded.dtype == torch.float32 and rounded.requires_grad
+    error = (rounded - exact).abs().max().item()
+    assert 0 < error <= 2**-7 * exact.abs().max().item()  # bfloat16's 8-bit significand
+    tokens_loss(rounded, x).backward()
+    assert mixed.embedding.weight.grad is not None
+    assert torch.isfinite(mixed.embedding.weight.grad).all()
+
+
 def test_losses_ignore_padding_and_average_per_token_and_per_frame():
     logits = torch.randn(2, 3, 5)
     targets = torch.tensor([[1, 2, IGNORE], [4, IGNORE, IGNORE]])
@@ -127,6 +149,11 @@ def test_a_char_model_beats_the_unigram_baseline(char_model):
     assert scores["model"]["perplexity"] < 0.5 * scores["baseline"]["perplexity"]
     assert scores["model"]["tokens"] == sum(len(t) for t in TEXT) - 1
     assert char_model.score(TEXT) == pytest.approx(-scores["model"]["cross_entropy"])
+
+
+def test_a_mixed_precision_char_model_beats_the_unigram_baseline_too():
+    model = _char_model(mixed_precision=True, train_config=_config(epochs=6))
+    assert model.network_.mixed_precision and model.evaluate(TEXT)["beats_baseline"] is True
 
 
 def test_the_stream_score_equals_a_direct_computation(char_model):

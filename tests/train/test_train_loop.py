@@ -182,6 +182,18 @@ def test_plateau_schedule_decays_when_validation_stalls():
     assert all(b in (a, a * 0.5) for a, b in zip(history.lr, history.lr[1:], strict=False))
 
 
+def test_plateau_patience_zero_decays_at_each_epoch_without_improvement():
+    x, y = make_data(32)
+    config = quiet(epochs=6, learning_rate=0.05, schedule="plateau", schedule_patience=0,
+                   schedule_factor=0.25, patience=None)  # fmt: skip
+    history = train(make_model(), (x, y), validation=(x, -y), config=config)
+    best = [min(history.val_loss[: i + 1]) for i in range(len(history.val_loss))]
+    for i in range(1, len(history.lr)):  # decayed right after every epoch that did not improve
+        improved = i == 1 or best[i - 1] < best[i - 2]
+        assert history.lr[i] == pytest.approx(history.lr[i - 1] * (1.0 if improved else 0.25))
+    assert history.lr[-1] <= 0.05 * 0.25**3  # validation got worse: cut at (nearly) every epoch
+
+
 def test_inputs_numpy_and_dataset_agree_with_tensors():
     x, y = make_data(40)
     reference = train(make_model(), (x, y), config=quiet())

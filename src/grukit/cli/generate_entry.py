@@ -74,6 +74,14 @@ _MinCount = Annotated[
 _MaxVocab = Annotated[
     int | None, typer.Option(help="Keep at most this many tokens (default: all).")
 ]
+_MixedPrecision = Annotated[
+    bool | None,
+    typer.Option(
+        "--mixed-precision/--no-mixed-precision",
+        help="Output layer in bfloat16 while training (fast on CPUs with AVX-512 BF16; "
+        "default: no).",
+    ),
+]
 _BatchSize = Annotated[
     int | None,
     typer.Option(help="Parallel token streams, or pieces of music, per batch (default 64)."),
@@ -98,6 +106,7 @@ def train_generate(
     lower: _Lower = None,
     min_count: _MinCount = None,
     max_vocab: _MaxVocab = None,
+    mixed_precision: _MixedPrecision = None,
     epochs: Epochs = None,
     batch_size: _BatchSize = None,
     lr: LearningRate = None,

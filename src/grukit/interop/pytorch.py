@@ -112,7 +112,8 @@ def to_torch(gru: torch.nn.Module) -> torch.nn.GRU:
         num_layers=settings["num_layers"],
         bias=settings["bias"],
         batch_first=settings["batch_first"],
-        dropout=float(settings["dropout"]),
+        # between layers only: with one layer it does nothing, and nn.GRU warns about it
+        dropout=float(settings["dropout"]) if settings["num_layers"] > 1 else 0.0,
         bidirectional=settings["bidirectional"],
         device=device,
         dtype=dtype,

@@ -7,7 +7,10 @@ vocabulary (tokens) or the 88 keys (music).
 Tokens: ids (B, T) -> embedding (E) with embedding dropout (whole token vectors dropped, Gal
 & Ghahramani 2016) -> stacked :class:`grukit.GRU` (dropout between layers) -> dropout ->
 (a projection H -> E when tied and H != E) -> logits (B, T, V). ``tie_weights`` shares the
-output layer's weight with the embedding (Press & Wolf 2017; Inan et al. 2017).
+output layer's weight with the embedding (Press & Wolf 2017; Inan et al. 2017). The embedding
+and output weights start uniform in [-0.1, 0.1] and the output bias at zero, so that the first
+logits are small (``nn.Embedding``'s unit normal, tied to the output, starts them at a standard
+deviation of about sqrt(E) and slows the first epochs down).
 
 Music: inputs (B, T, 89) from :func:`grukit.tasks.generator_prep.music_pairs`, trimmed to the
 longest real row of the batch -> input dropout -> GRU -> dropout -> 88 logits, one Bernoulli
@@ -18,12 +21,18 @@ backpropagation is truncated at the batch) starts the next batch of the same siz
 and in evaluation alike; ``train()`` and ``eval()`` (which the training loop calls at each
 epoch's start and around validation) forget it. :meth:`GeneratorNetwork.run` takes and returns
 the state explicitly.
+
+Mixed precision: with ``mixed_precision=True`` the output layer (with a large vocabulary, most
+of the training cost: a (B*T, E) x (E, V) product forward and two backward) runs in bfloat16
+under :func:`torch.autocast` while training; the loss is taken on float32 logits, and
+evaluation and sampling stay float32.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -39,12 +48,13 @@ class GeneratorNetwork(nn.Module):
 
     def __init__(self, *, kind: str, size: int, hidden_size: int, num_layers: int = 1,
                  embedding_dim: int = 0, dropout: float = 0.0, embedding_dropout: float = 0.0,
-                 tie_weights: bool = False, stateful: bool = False,
+                 tie_weights: bool = False, stateful: bool = False, mixed_precision: bool = False,
                  gru_options: dict[str, Any] | None = None) -> None:  # fmt: skip
         super().__init__()
         if kind not in ("tokens", "frames"):
             raise ValueError(f"`kind` must be 'tokens' or 'frames', got {kind!r}")
         self.kind, self.size, self.stateful = kind, size, stateful
+        self.mixed_precision = mixed_precision
         self.embedding_dropout = embedding_dropout
         if kind == "tokens":
             self.embedding = nn.Embedding(size, embedding_dim)
@@ -64,6 +74,10 @@ class GeneratorNetwork(nn.Module):
                 self.projection = nn.Linear(hidden_size, embedding_dim)
             out_features = embedding_dim
         self.decoder = nn.Linear(out_features, size)
+        if kind == "tokens":  # small logits at the start (Zaremba et al. 2014, +-0.1)
+            nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+            nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
+            nn.init.zeros_(self.decoder.bias)
         if tie_weights:
             self.decoder.weight = self.embedding.weight
         self._carry: Tensor | None = None
@@ -90,6 +104,9 @@ class GeneratorNetwork(nn.Module):
         outputs = self.output_dropout(outputs)
         if self.projection is not None:
             outputs = self.projection(outputs)
+        if self.training and self.mixed_precision:
+            with torch.autocast(outputs.device.type, dtype=torch.bfloat16):
+                return self.decoder(outputs).float()
         return self.decoder(outputs)
 
     def run(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:

@@ -81,7 +81,7 @@ class TrainConfig:
     schedule: str | None = None
     schedule_step_epochs: int = 10  # "step": epochs between decays
     schedule_factor: float = 0.1  # "step", "plateau": multiplier applied at each decay, in (0, 1)
-    schedule_patience: int = 5  # "plateau": epochs without improvement before a decay
+    schedule_patience: int = 5  # "plateau": epochs without improvement before a decay (0: at once)
     min_learning_rate: float = 0.0  # "cosine", "plateau": floor of the learning rate
     # --- stability
     clip: float | None = 1.0  # max global L2 norm of the gradients; None or 0 disables clipping
@@ -102,8 +102,11 @@ class TrainConfig:
         def set_(name: str, value: Any) -> None:
             object.__setattr__(self, name, value)  # frozen dataclass: normalize in place
 
-        for name in ("epochs", "batch_size", "schedule_step_epochs", "schedule_patience"):
+        for name in ("epochs", "batch_size", "schedule_step_epochs"):
             set_(name, checks.positive_int(name, getattr(self, name)))
+        # 0: decay at the first epoch without improvement (the word-language-model recipe)
+        patience = checks.non_negative_int("schedule_patience", self.schedule_patience)
+        set_("schedule_patience", patience)
         for name in ("shuffle", "progress"):
             set_(name, checks.flag(name, getattr(self, name)))
 
