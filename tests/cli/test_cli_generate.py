@@ -68,7 +68,7 @@ def music_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("music")
     out = folder / "run"
     assert main(["train", "generate", str(_mat(folder / "tiny.mat")), "--music",
-                 "--out", str(out), *FAST]) == 0  # fmt: skip
+                 "--input-dropout", "0.1", "--out", str(out), *FAST]) == 0  # fmt: skip
     return out
 
 
@@ -141,6 +141,8 @@ def test_a_music_run_samples_midi_that_pretty_midi_and_mido_open(music_run, tmp_
 
     metrics = json.loads((music_run / "metrics.json").read_text())
     assert metrics["part"] == "test" and metrics["documents"] == 2
+    params = json.loads((music_run / "config.json").read_text())["params"]
+    assert params["input_dropout"] == 0.1 != params["dropout"]  # apart from --dropout
     assert set(metrics["models"]) == {"gru", "key_frequencies"}
     for name in ("sample.mid", "real.mid"):
         assert pretty_midi.PrettyMIDI(str(music_run / name)).instruments

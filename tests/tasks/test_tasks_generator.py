@@ -125,6 +125,18 @@ def test_mixed_precision_rounds_the_output_layer_in_training_only():
     assert torch.isfinite(mixed.embedding.weight.grad).all()
 
 
+def test_music_input_dropout_is_apart_from_dropout_and_refused_for_tokens():
+    both = GeneratorNetwork(kind="frames", size=88, hidden_size=5, dropout=0.5)
+    apart = GeneratorNetwork(kind="frames", size=88, hidden_size=5, dropout=0.5,
+                             input_dropout=0.2)  # fmt: skip
+    assert (both.input_dropout.p, apart.input_dropout.p) == (0.5, 0.2)
+    assert apart.output_dropout.p == 0.5
+    with pytest.raises(ValueError, match="input_dropout is for level='music'"):
+        SequenceGenerator(level="char", input_dropout=0.1)
+    with pytest.raises(ValueError, match="input_dropout"):
+        SequenceGenerator(level="music", input_dropout=1.5)
+
+
 def test_losses_ignore_padding_and_average_per_token_and_per_frame():
     logits = torch.randn(2, 3, 5)
     targets = torch.tensor([[1, 2, IGNORE], [4, IGNORE, IGNORE]])
@@ -238,10 +250,12 @@ def test_music_model_on_piano_rolls_scores_and_samples():
         level="music",
         hidden_size=16,
         num_layers=1,
+        input_dropout=0.1,
         train_config=_config(epochs=3, batch_size=2),
         verbose=False,
     )
     model.fit(rolls[:4], rolls[4:])
+    assert (model.network_.input_dropout.p, model.network_.output_dropout.p) == (0.1, 0.2)
     scores = model.evaluate(rolls[4:])
     assert scores["model"]["frames"] == 2 * 19
     assert 0.0 <= scores["model"]["frame_accuracy"] <= 1.0

@@ -30,6 +30,7 @@ GENERATE_DEFAULTS: dict[str, Any] = {
     "out": None, "level": "char", "music": False, "validation": None,
     "validation_fraction": 0.1, "test": None, "hidden_size": 256, "num_layers": 2,
     "embedding_dim": None, "tie_weights": True, "dropout": 0.2, "embedding_dropout": 0.0,
+    "input_dropout": None,
     "bptt": 64, "lower": False, "min_count": 1, "max_vocab": None, "mixed_precision": False,
     "epochs": None, "batch_size": None, "lr": None, "seed": None, "device": None,
     "threads": None, "resume": False,
@@ -60,7 +61,7 @@ def build_generator(options: Mapping[str, Any], gru_config: Any, train_config: A
     from grukit.tasks.generator import SequenceGenerator
 
     names = ("hidden_size", "num_layers", "embedding_dim", "tie_weights", "dropout",
-             "embedding_dropout", "bptt", "lower", "min_count", "max_vocab",
+             "embedding_dropout", "input_dropout", "bptt", "lower", "min_count", "max_vocab",
              "mixed_precision")  # fmt: skip
     return SequenceGenerator(
         level=options["level"],

@@ -62,6 +62,10 @@ _Dropout = Annotated[
 _EmbeddingDropout = Annotated[
     float | None, typer.Option(help="Chance a token's embedding is dropped in training (0).")
 ]
+_InputDropout = Annotated[
+    float | None,
+    typer.Option(help="Music: dropout on the input frames (default: --dropout's)."),
+]
 _Bptt = Annotated[
     int | None, typer.Option(help="Steps per truncated-backpropagation chunk (default 64).")
 ]
@@ -102,6 +106,7 @@ def train_generate(
     tie_weights: _TieWeights = None,
     dropout: _Dropout = None,
     embedding_dropout: _EmbeddingDropout = None,
+    input_dropout: _InputDropout = None,
     bptt: _Bptt = None,
     lower: _Lower = None,
     min_count: _MinCount = None,

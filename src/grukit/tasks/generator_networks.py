@@ -13,8 +13,8 @@ logits are small (``nn.Embedding``'s unit normal, tied to the output, starts the
 deviation of about sqrt(E) and slows the first epochs down).
 
 Music: inputs (B, T, 89) from :func:`grukit.tasks.generator_prep.music_pairs`, trimmed to the
-longest real row of the batch -> input dropout -> GRU -> dropout -> 88 logits, one Bernoulli
-per key.
+longest real row of the batch -> input dropout (``input_dropout``, by default ``dropout``) ->
+GRU -> dropout -> 88 logits, one Bernoulli per key.
 
 Stateful training: with ``stateful=True`` the GRU's final state of one batch (detached, so
 backpropagation is truncated at the batch) starts the next batch of the same size, in training
@@ -49,6 +49,7 @@ class GeneratorNetwork(nn.Module):
     def __init__(self, *, kind: str, size: int, hidden_size: int, num_layers: int = 1,
                  embedding_dim: int = 0, dropout: float = 0.0, embedding_dropout: float = 0.0,
                  tie_weights: bool = False, stateful: bool = False, mixed_precision: bool = False,
+                 input_dropout: float | None = None,
                  gru_options: dict[str, Any] | None = None) -> None:  # fmt: skip
         super().__init__()
         if kind not in ("tokens", "frames"):
@@ -61,7 +62,8 @@ class GeneratorNetwork(nn.Module):
             step_size = embedding_dim
         else:
             step_size = 88
-        self.input_dropout = nn.Dropout(dropout if kind == "frames" else 0.0)
+        frames_dropout = dropout if input_dropout is None else input_dropout
+        self.input_dropout = nn.Dropout(frames_dropout if kind == "frames" else 0.0)
         self.gru = GRU(step_size, hidden_size, num_layers=num_layers, dropout=dropout,
                        batch_first=True, **(gru_options or {}))  # fmt: skip
         self.output_dropout = nn.Dropout(dropout)
