@@ -22,7 +22,6 @@ Method: :mod:`grukit_bench.throughput` (each side and thread count in its own wo
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from collections.abc import Callable
@@ -285,15 +284,10 @@ def run(
                          stem="generator-throughput", render=render_table, show=show)  # fmt: skip
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = throughput_parser(__doc__.split("\n")[0], [r.name for r in ROWS])
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
     """The command line; 0, or 1 when a row failed or a logits check exceeded the tolerance."""
     argv = sys.argv[1:] if argv is None else argv
-    args = _parser().parse_args(argv)
+    args = throughput_parser(__doc__.split("\n")[0], [r.name for r in ROWS]).parse_args(argv)
     if args.worker:
         return run_job_file(args.worker, run_worker)
     changes = option_changes(args)

@@ -61,8 +61,9 @@ class SequenceGenerator(Task):
     mixed_precision : bool
         While training, compute the output layer in bfloat16 (:func:`torch.autocast`); the
         loss, scores and sampling stay float32. With a large vocabulary the output layer is
-        most of the cost: about 3x faster on CPUs with AVX-512 BF16 or AMX and on recent
-        GPUs, slower on CPUs without bfloat16 arithmetic.
+        most of the cost: a Penn Treebank training step (10,000 words, 2 x 200) runs 1.4x
+        faster on a 2-core AVX-512 BF16 CPU (docs/performance.md). CPUs without bfloat16
+        arithmetic (no AVX-512 BF16 or AMX) emulate it and get slower: leave it off there.
     baselines : bool
         Fit the baseline (unigram tokens, key frequencies for music) beside the network.
     gru_config, train_config, verbose : as every task.

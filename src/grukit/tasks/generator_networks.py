@@ -9,8 +9,9 @@ Tokens: ids (B, T) -> embedding (E) with embedding dropout (whole token vectors 
 (a projection H -> E when tied and H != E) -> logits (B, T, V). ``tie_weights`` shares the
 output layer's weight with the embedding (Press & Wolf 2017; Inan et al. 2017). The embedding
 and output weights start uniform in [-0.1, 0.1] and the output bias at zero, so that the first
-logits are small (``nn.Embedding``'s unit normal, tied to the output, starts them at a standard
-deviation of about sqrt(E) and slows the first epochs down).
+logits are small: the start of Zaremba et al. 2014 and of PyTorch's word-language-model example,
+which the SGD recipe of docs/benchmarks.md assumes (``nn.Embedding``'s unit normal, tied to the
+output, starts the logits at a standard deviation of about sqrt(E)).
 
 Music: inputs (B, T, 89) from :func:`grukit.tasks.generator_prep.music_pairs`, trimmed to the
 longest real row of the batch -> input dropout (``input_dropout``, by default ``dropout``) ->
