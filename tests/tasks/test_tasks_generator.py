@@ -125,6 +125,19 @@ def test_mixed_precision_rounds_the_output_layer_in_training_only():
     assert torch.isfinite(mixed.embedding.weight.grad).all()
 
 
+@pytest.mark.parametrize("tied", [True, False])
+def test_token_networks_start_with_small_embedding_and_output_weights(tied):
+    torch.manual_seed(0)
+    network = GeneratorNetwork(kind="tokens", size=500, hidden_size=32, embedding_dim=32,
+                               tie_weights=tied)  # fmt: skip
+    for weight in (network.embedding.weight, network.decoder.weight):
+        assert weight.abs().max().item() <= 0.1 and weight.std().item() > 0.05  # U(-0.1, 0.1)
+    assert torch.count_nonzero(network.decoder.bias) == 0
+    with torch.no_grad():
+        logits = network.eval()(torch.randint(0, 500, (4, 6)))
+    assert logits.std().item() < 0.5  # nn.Embedding's unit normal, tied, gives about sqrt(32)
+
+
 def test_music_input_dropout_is_apart_from_dropout_and_refused_for_tokens():
     both = GeneratorNetwork(kind="frames", size=88, hidden_size=5, dropout=0.5)
     apart = GeneratorNetwork(kind="frames", size=88, hidden_size=5, dropout=0.5,
