@@ -23,6 +23,7 @@ __getattr__, __dir__, _names = lazy_exports(
         "GRUConfig": "grukit.tasks",
         "GRUStreamer": "grukit.nn",
         "SequenceClassifier": "grukit.tasks",
+        "Seq2Seq": "grukit.tasks",
         "SequenceGenerator": "grukit.tasks",
         "SequenceTagger": "grukit.tasks",
         "TrainConfig": "grukit.train",

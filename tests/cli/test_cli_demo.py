@@ -34,7 +34,7 @@ def test_sine_demo_trains_beats_persistence_and_writes_plot(tmp_path, capsys):
     assert not list(tmp_path.glob("*.tmp*"))
 
 
-RUNS = ("forecast", "detect", "icu", "sentiment", "entities", "generate")
+RUNS = ("forecast", "detect", "icu", "sentiment", "entities", "generate", "seq2seq")
 
 
 def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
@@ -53,6 +53,8 @@ def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
     assert "Sentiment: " in out and " wins on accuracy: " in out
     assert "Entities (40 test sentences): " in out and " on entity F1" in out
     assert "validation characters): the GRU " in out and "A sample of 200 characters" in out
+    assert "Dates (500 test dates): the GRU encoder-decoder " in out
+    assert "'21 November 2026'" in out
     entities = json.loads((tmp_path / "entities" / "metrics.json").read_text())
     assert set(entities["models"]) == {"gru", "most_frequent_tag"}
     assert entities["scheme"] == "IOB1"
@@ -74,7 +76,7 @@ def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
     assert attention["examples"] and attention["examples"][0]["tokens"]
     text = page.read_text()
     headings = re.findall(r"<h2>(\d)\. ", text)
-    assert headings == ["1", "2", "3", "4", "5", "6", "7"]
+    assert headings == ["1", "2", "3", "4", "5", "6", "7", "8"]
     assert text.count('class="attention"') == 1  # one review's attention on the demo's page
     assert re.findall(r'<a href="([^"]+)"', text) == [f"{run}/report.html" for run in RUNS]
     images = re.findall(r'<img src="([^"]+)"', text)
@@ -88,6 +90,7 @@ def test_quick_workflow_demo_writes_runs_and_report(tmp_path, capsys):
         "sentiment/plots/roc.png",
         "entities/plots/entity_confusion.png",
         "generate/plots/learning_curves.png",
+        "seq2seq/plots/attention_1.png",
     ]
     for image in images:
         assert (tmp_path / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image
@@ -118,6 +121,7 @@ def test_the_demos_printed_commands_repeat_it_exactly(tmp_path, capsys):
         ["grukit", "train", "classify"],
         ["grukit", "train", "tag"],
         ["grukit", "train", "generate"],
+        ["grukit", "train", "seq2seq"],
     ]
     assert "--outcomes" in shlex.split(printed[2]) and "--horizon-hours" in shlex.split(printed[2])
     assert shlex.split(printed[3])[3:6] == [str(tmp_path / "reviews.csv"), "--pooling", "attention"]
@@ -164,3 +168,25 @@ def test_the_generation_part_beats_the_unigram_baseline_on_grukits_docstrings(tm
     assert numbers["sample"] in lines  # the printed sample is the one a seed repeats
     assert (tmp_path / "docstrings.txt").stat().st_size >= 19_000
     assert (run / "report.html").is_file()
+
+
+def test_the_full_seq2seq_part_normalises_dates_exactly(tmp_path):
+    """Part 8 with the full demo's settings (about 15 s): at least 99 % of the 500 test dates
+    come out exactly right, and the four printed examples are right."""
+    from grukit.cli.translate_demo import EXAMPLES, seq2seq_numbers, seq2seq_part
+    from grukit.cli.workflow_demo import _settings
+
+    lines: list[str] = []
+    run = seq2seq_part(tmp_path, 0, _settings(quick=False), lines.append)
+    numbers = seq2seq_numbers(run)
+    assert numbers["sentences"] == 500
+    assert numbers["exact_match"] >= 0.99
+    assert numbers["copy_exact_match"] == 0.0
+    assert list(numbers["examples"]) == list(EXAMPLES)
+    assert list(numbers["examples"].values()) == [
+        "2026-11-21",
+        "2026-11-21",
+        "2001-02-03",
+        "2026-11-21",
+    ]
+    assert (run / "report.html").is_file() and (run / "plots" / "attention_1.png").is_file()

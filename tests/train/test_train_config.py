@@ -84,7 +84,7 @@ def test_from_dict_unknown_keys_lists_valid_fields():
         ValueError, match="unknown TrainConfig field\\(s\\) 'epoch', 'lr'; valid fi"
     ):
         TrainConfig.from_dict({"epoch": 3, "lr": 0.1})
-    with pytest.raises(ValueError, match="valid fields: batch_size, clip, device, epochs"):
+    with pytest.raises(ValueError, match="valid fields: batch_size, bucket, clip, device, epochs"):
         TrainConfig.from_dict({"epoch": 3})
 
 

@@ -215,6 +215,7 @@ class RunRequest:
     rolling: bool = False  # predict: a forecaster forecasts every window
     all_rows: bool = False  # evaluate: all of DATA, not only the run's test part
     outcomes: Path | None = None  # a classifier's PhysioNet outcomes file
+    target: Path | None = None  # evaluate: a seq2seq run's target-side file
 
 
 def _table_predict(model: Any, record: Any, request: RunRequest) -> Path:
@@ -275,6 +276,18 @@ def _generator_evaluate(model: Any, record: Any, request: RunRequest) -> Any:
     return evaluate_generator(model, request.data)
 
 
+def _seq2seq_predict(model: Any, record: Any, request: RunRequest) -> Path:
+    from grukit.cli.translate import predict_seq2seq
+
+    predict_seq2seq(model, request.run)  # refuses in one line: translation is `grukit translate`
+
+
+def _seq2seq_evaluate(model: Any, record: Any, request: RunRequest) -> Any:
+    from grukit.cli.translate import evaluate_seq2seq
+
+    return evaluate_seq2seq(model, request.data, request.target)
+
+
 Handler = Callable[[Any, Any, RunRequest], Any]  # (model, its run.json record or None, request)
 #: task name -> (predict, evaluate) of its runs
 RUN_TASKS: dict[str, tuple[Handler, Handler]] = {
@@ -283,6 +296,7 @@ RUN_TASKS: dict[str, tuple[Handler, Handler]] = {
     "sequence_classifier": (_classifier_predict, _classifier_evaluate),
     "sequence_tagger": (_tagger_predict, _tagger_evaluate),
     "sequence_generator": (_generator_predict, _generator_evaluate),
+    "seq2seq": (_seq2seq_predict, _seq2seq_evaluate),
 }
 
 
@@ -356,14 +370,19 @@ def run_predict(
         return _handlers(model)[0](model, record, request)
 
 
-def run_evaluate(run: Path, data: Path, *, all_rows: bool, outcomes: Path | None = None) -> Any:
+def run_evaluate(run: Path, data: Path, *, all_rows: bool, outcomes: Path | None = None,
+                 target: Path | None = None) -> Any:  # fmt: skip
     """``grukit evaluate``: on the run's test part of `data` (all of it with --all), by the
-    task's handler in :data:`RUN_TASKS`."""
+    task's handler in :data:`RUN_TASKS`; `target`: a seq2seq run's target-side file."""
     from grukit.tasks.runs import locked_run, open_run
 
-    request = RunRequest(Path(run), Path(data), all_rows=all_rows, outcomes=outcomes)
+    request = RunRequest(Path(run), Path(data), all_rows=all_rows, outcomes=outcomes,
+                         target=None if target is None else Path(target))  # fmt: skip
     with locked_run(request.run, create=False):
         model, record = open_run(request.run)
+        if target is not None and model.task != "seq2seq":
+            raise ValueError(f"a second DATA file is for seq2seq runs (the target side); "
+                             f"'{run}' holds a {model.task}")  # fmt: skip
         return _handlers(model)[1](model, record, request)
 
 

@@ -19,6 +19,7 @@ from grukit.cli.classify_entry import train_classify
 from grukit.cli.generate_entry import sample, train_generate
 from grukit.cli.tag_entry import train_tag
 from grukit.cli.train_options import Config, Device, Epochs, LearningRate, Resume, Seed, Threads
+from grukit.cli.translate_entry import pair_options, train_seq2seq, translate
 
 app = typer.Typer(
     name="grukit",
@@ -212,7 +213,9 @@ def train_detect(
 train_app.command("classify")(train_classify)
 train_app.command("tag")(train_tag)
 train_app.command("generate")(train_generate)
+train_app.command("seq2seq")(train_seq2seq)
 app.command("sample")(sample)
+app.command("translate")(translate)
 
 Outcomes = Annotated[
     Path | None, typer.Option(help="Classifier: the PhysioNet outcomes file of DATA's records.")
@@ -246,9 +249,13 @@ def evaluate(
         Path,
         typer.Argument(
             help="CSV or Parquet file (a tagger: CoNLL file; a generator: text, MIDI "
-            "or .mat, its test part)."
+            "or .mat, its test part; seq2seq: the source file, or a TSV/CSV of pairs)."
         ),
     ],
+    target: Annotated[
+        Path | None,
+        typer.Argument(help="Seq2seq: the target file, line i translating line i of DATA."),
+    ] = None,
     all_rows: Annotated[
         bool,
         typer.Option("--all", help="Evaluate on all of DATA, not only the run's test part."),
@@ -258,7 +265,7 @@ def evaluate(
     """Model vs baselines (or detection scores) on DATA's test part; writes RUN/metrics.json."""
     from grukit.cli.commands import run_evaluate
 
-    run_evaluate(run, data, all_rows=all_rows, outcomes=outcomes)
+    run_evaluate(run, data, all_rows=all_rows, outcomes=outcomes, target=target)
 
 
 @app.command()
@@ -357,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     ``error: <message>`` to stderr and returns 2; set ``GRUKIT_DEBUG=1`` for the traceback.
     """
     try:
-        result = app(args=argv, prog_name="grukit", standalone_mode=False)
+        args = pair_options(list(sys.argv[1:] if argv is None else argv))
+        result = app(args=args, prog_name="grukit", standalone_mode=False)
     except SystemExit as exit_:  # --help and usage errors in some typer versions
         return int(exit_.code or 0)
     except typer.Abort:

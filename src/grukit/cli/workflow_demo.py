@@ -15,6 +15,9 @@
    most-frequent-tag baseline, scored per entity (:mod:`grukit.cli.tag_demo`).
 7. Text: ``grukit train generate --level char`` on grukit's own docstrings, its bits per
    character against the unigram baseline, and a sample (:mod:`grukit.cli.generate_demo`).
+8. Date normalisation: ``grukit train seq2seq --tokens char`` on generated TSV files of dates
+   in a dozen formats and their ISO form, scored by exact match against copying the source
+   (:mod:`grukit.cli.translate_demo`).
 
 Everything lands in one folder with an HTML report (``report.html``) that links the runs'
 reports; the CSVs let a newcomer repeat each step with the printed command, which is rendered
@@ -43,17 +46,19 @@ def _settings(quick: bool) -> dict[str, Any]:
             "stays": 120, "icu_epochs": 2, "reviews": 300, "sentiment_epochs": 2,
             "sentences": 200, "tag_epochs": 2,
             "characters": 20000, "generate_hidden": 64, "generate_epochs": 5, "generate_batch": 8,
+            "dates": 300, "seq2seq_hidden": 16, "seq2seq_epochs": 1,
         }  # fmt: skip
     return {
         "rows": 4000, "sine_epochs": 60, "epochs": 50, "anomalies": 12,
         "stays": 600, "icu_epochs": 15, "reviews": 2000, "sentiment_epochs": 10,
         "sentences": 1200, "tag_epochs": 8,
         "characters": 120000, "generate_hidden": 128, "generate_epochs": 3, "generate_batch": 32,
+        "dates": 3000, "seq2seq_hidden": 64, "seq2seq_epochs": 8,
     }  # fmt: skip
 
 
 def run_demo(*, out: Path, seed: int = 0, quick: bool = False, echo: Echo = print) -> dict:
-    """Run the seven demo parts and write ``out/report.html``; returns their key numbers."""
+    """Run the eight demo parts and write ``out/report.html``; returns their key numbers."""
     started = time.perf_counter()
     # Its models are small: grukit trains and predicts with one thread for them, as for any model
     # (grukit.runtime.compute_threads), unless the user chose a count; the printed commands
@@ -62,11 +67,12 @@ def run_demo(*, out: Path, seed: int = 0, quick: bool = False, echo: Echo = prin
 
 
 def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: float) -> dict:
-    """The seven parts in turn, then the demo's report and a summary of their numbers."""
+    """The eight parts in turn, then the demo's report and a summary of their numbers."""
     from grukit.cli.classify_demo import classification_numbers, icu_part, sentiment_part
     from grukit.cli.demo import run_sine_demo
     from grukit.cli.generate_demo import generation_numbers, generation_part
     from grukit.cli.tag_demo import tagging_numbers, tagging_part
+    from grukit.cli.translate_demo import seq2seq_numbers, seq2seq_part
     from grukit.io import read_json
     from grukit.tasks.evaluation import table_from_record
 
@@ -74,20 +80,22 @@ def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: fl
     out.mkdir(parents=True, exist_ok=True)
     classified: dict[str, Any] = {}
 
-    echo("== 1/7  Sine wave: next-value GRU, rolled out 50 steps (the tutorials' example) ==")
+    echo("== 1/8  Sine wave: next-value GRU, rolled out 50 steps (the tutorials' example) ==")
     sine = run_sine_demo(out=out, seed=seed, epochs=settings["sine_epochs"], echo=echo)
-    echo("\n== 2/7  Forecasting a noisy series with daily and weekly seasons ==")
+    echo("\n== 2/8  Forecasting a noisy series with daily and weekly seasons ==")
     forecast_run = _forecast_part(out, seed, settings, echo)
-    echo("\n== 3/7  Anomaly detection: spikes, level shifts and noise bursts ==")
+    echo("\n== 3/8  Anomaly detection: spikes, level shifts and noise bursts ==")
     detect_run = _detect_part(out, seed, settings, echo)
-    echo("\n== 4/7  ICU mortality risk from irregular vital signs (PhysioNet format) ==")
+    echo("\n== 4/8  ICU mortality risk from irregular vital signs (PhysioNet format) ==")
     icu_run = icu_part(out, seed, settings, echo)
-    echo("\n== 5/7  Sentiment of reviews: GRU with attention vs TF-IDF ==")
+    echo("\n== 5/8  Sentiment of reviews: GRU with attention vs TF-IDF ==")
     sentiment_run = sentiment_part(out, seed, settings, echo)
-    echo("\n== 6/7  Named entities: BiGRU-CRF vs the most frequent tag ==")
+    echo("\n== 6/8  Named entities: BiGRU-CRF vs the most frequent tag ==")
     classified["entities"] = tagging_numbers(tagging_part(out, seed, settings, echo))
-    echo("\n== 7/7  Text: a character GRU on grukit's own docstrings vs the unigram model ==")
+    echo("\n== 7/8  Text: a character GRU on grukit's own docstrings vs the unigram model ==")
     classified["text"] = generation_numbers(generation_part(out, seed, settings, echo))
+    echo("\n== 8/8  Date normalisation: a character GRU encoder-decoder with attention ==")
+    classified["dates"] = seq2seq_numbers(seq2seq_part(out, seed, settings, echo))
 
     forecast_record = read_json(forecast_run / "metrics.json")
     table = next(iter(table_from_record(forecast_record["tables"]).values()))
@@ -108,6 +116,7 @@ def _run(out: Path, seed: int, settings: dict[str, Any], echo: Echo, started: fl
         "sentiment": classified["sentiment"],
         "entities": classified["entities"],
         "text": classified["text"],
+        "dates": classified["dates"],
         "seconds": elapsed,
     }
 
@@ -129,6 +138,9 @@ def _summary(echo: Echo, overall: Any, scores: dict[str, Any], classified: dict)
     from grukit.cli.generate_demo import generation_summary
 
     echo(generation_summary(classified["text"]))
+    from grukit.cli.translate_demo import seq2seq_summary
+
+    echo(seq2seq_summary(classified["dates"]))
 
 
 def _forecast_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> Path:
@@ -203,7 +215,7 @@ def _detect_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> 
 def _write_demo_report(
     out: Path, sine: dict[str, float], overall: Any, scores: dict[str, Any], classified: dict
 ) -> Path:
-    """Write ``out/report.html``: the seven parts' numbers and plots, linking the runs' reports."""
+    """Write ``out/report.html``: the eight parts' numbers and plots, linking the runs' reports."""
     import html
 
     import pandas as pd
@@ -211,6 +223,7 @@ def _write_demo_report(
     from grukit.cli.classify_demo import classification_sections
     from grukit.cli.generate_demo import generation_section
     from grukit.cli.tag_demo import tagging_section
+    from grukit.cli.translate_demo import seq2seq_section
     from grukit.io import atomic_write_text
     from grukit.report import image_html, render_page, table_html
 
@@ -238,6 +251,7 @@ def _write_demo_report(
         *classification_sections(classified, out / "sentiment"),
         tagging_section(classified["entities"]),
         generation_section(classified["text"]),
+        seq2seq_section(classified["dates"]),
     ]
     page = render_page(
         "grukit demo",

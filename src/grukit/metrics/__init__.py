@@ -1,5 +1,5 @@
 """Metrics: forecast errors and anomaly-detection scores (NumPy), classification (scikit-learn),
-entity-level tagging scores (seqeval).
+entity-level tagging scores (seqeval), translation BLEU and chrF (sacreBLEU).
 
 >>> from grukit.metrics import classification_metrics, mae
 >>> mae([1.0, 2.0], [1.5, 2.0])
@@ -38,7 +38,9 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "rmse": "grukit.metrics.forecast",
         "roc_auc": "grukit.metrics.forecast",
         "roc_points": "grukit.metrics.classification",
+        "sentence_bleu": "grukit.metrics.translation",
         "smape": "grukit.metrics.forecast",
         "threshold_from_scores": "grukit.metrics.forecast",
+        "translation_scores": "grukit.metrics.translation",
     },
 )

@@ -14,6 +14,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "entity_legend_html": "grukit.report.tagging",
         "image_html": "grukit.report._pieces",
         "plot_anomalies": "grukit.report.plots",
+        "plot_attention": "grukit.report.translation",
         "plot_calibration": "grukit.report.classification",
         "plot_confusion": "grukit.report.classification",
         "plot_entity_confusion": "grukit.report.tagging",

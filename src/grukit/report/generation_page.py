@@ -23,6 +23,7 @@ from typing import Any
 
 from grukit.io import read_json
 from grukit.report._pieces import image_html, table_html
+from grukit.report._sections import Section, learning_curves_section, verdict_html
 from grukit.report.classification_page import headline_table
 
 __all__ = ["MUSIC_HEADLINE", "TOKEN_HEADLINE", "generation_sections"]
@@ -34,34 +35,6 @@ TOKEN_HEADLINE = {"perplexity": "perplexity", "bits_per_token": "bits per token"
 #: The same for music runs.
 MUSIC_HEADLINE = {"nll_per_frame": "NLL per frame", "frame_accuracy": "frame accuracy",
                   "frames": "frames scored"}  # fmt: skip
-Section = tuple[str, str]
-
-
-def _curves_section(run: Path, plots: Path, tokens: bool) -> Section | None:
-    from grukit.report.generation import plot_learning_curves
-
-    path = run / "history.json"
-    if not path.exists():
-        return None
-    history = read_json(path, description="training history")
-    if not history.get("train_loss"):
-        return None
-    image = plot_learning_curves(history, plots / "learning_curves.png", tokens=tokens)
-    losses = [v for v in history.get("val_loss") or [] if v is not None]
-    unit = "cross-entropy per token (nats)" if tokens else "NLL per frame (nats)"
-    note = f"{len(history['train_loss'])} epochs; the loss is the {unit}"
-    if losses and tokens:
-        import math
-
-        best = min(losses)
-        note += f"; best validation loss {best:.4f}, perplexity {math.exp(best):.4g}"
-    note += (
-        f"; best epoch {history.get('best_epoch')}, stopped by "
-        f"<code>{html.escape(str(history.get('stop_reason')))}</code>."
-    )
-    return "Learning curves", f"<p>{note}</p>" + image_html(
-        f"plots/{image.name}", "learning curves"
-    )
 
 
 def _model_section(record: dict[str, Any]) -> Section:
@@ -85,11 +58,7 @@ def _model_section(record: dict[str, Any]) -> Section:
         )
     note = f"{record.get('documents')} document(s) of {where} ({record.get('part')}). {what}"
     body = f'<p class="note">{note}</p>' + table_html(table)
-    beats = record.get("beats_baseline")
-    if beats is False:
-        body += "<p><strong>The model does not beat its baseline.</strong></p>"
-    elif beats:
-        body += "<p>The model beats its baseline.</p>"
+    body += verdict_html(record.get("beats_baseline"))
     return "Model vs baseline", body
 
 
@@ -148,7 +117,7 @@ def generation_sections(run: Path, plots: Path, config: dict[str, Any]) -> list[
     """
     tokens = config.get("params", {}).get("level") != "music"
     sections: list[Section] = []
-    curves = _curves_section(run, plots, tokens)
+    curves = learning_curves_section(run, plots, tokens=tokens)
     if curves is not None:
         sections.append(curves)
     metrics_path = run / "metrics.json"

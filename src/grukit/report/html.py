@@ -7,6 +7,7 @@ A run directory (written by ``grukit train`` and ``grukit evaluate``) holds::
     backtest.csv | detections.csv | scores.csv      rolling forecasts, scores and flags, or
                                                     the classifiers' probabilities
     examples.json                                   a tagger's sentences, gold and predicted
+    attention.json                                  a classifier's or translator's attention
     samples.json  sample.mid  real.mid              a generator's samples, and for music its
                                                     first sample and a real piece as MIDI
     plots/*.png  report.html                        written by write_report
@@ -164,7 +165,11 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
     highlighted (``examples.json``; see :mod:`grukit.report.tagging_page`); for a sequence
     generator the learning curves with the perplexity, the model-vs-baseline table
     (``metrics.json``), the samples (``samples.json``) and the piano rolls of ``sample.mid``
-    beside ``real.mid`` (see :mod:`grukit.report.generation_page`). Returns the page's path.
+    beside ``real.mid`` (see :mod:`grukit.report.generation_page`); for a translator
+    (``seq2seq``) the learning curves with the perplexity, the model-vs-baseline table with
+    BLEU, chrF and their signatures, example translations (``metrics.json``) and the
+    attention heat maps (``attention.json``; see :mod:`grukit.report.translation_page`).
+    Returns the page's path.
 
     Raises
     ------
@@ -180,8 +185,9 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
     plots.mkdir(exist_ok=True)
     sections = []
     task = config.get("task")
-    training = None if task == "sequence_generator" else _training_section(run, plots)
-    if training is not None:  # a generator's learning curves carry its perplexity instead
+    perplexity = task in ("sequence_generator", "seq2seq")
+    training = None if perplexity else _training_section(run, plots)
+    if training is not None:  # a token model's learning curves carry its perplexity instead
         sections.append(training)
     if task == "forecaster":
         sections += _forecast_sections(run, plots, config)
@@ -201,6 +207,11 @@ def write_report(run_dir: str | Path, *, title: str | None = None) -> Path:
 
         sections += generation_sections(run, plots, config)
         kind = "Generation"
+    elif task == "seq2seq":
+        from grukit.report.translation_page import translation_sections
+
+        sections += translation_sections(run, plots, config)
+        kind = "Translation (sequence to sequence)"
     else:
         sections += _detection_sections(run, plots, config)
         kind = "Anomaly detection"

@@ -19,6 +19,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "Forecaster": "grukit.tasks.forecaster",
         "GRUConfig": "grukit.tasks.config",
         "SequenceClassifier": "grukit.tasks.classifier",
+        "Seq2Seq": "grukit.tasks.translator",
         "SequenceGenerator": "grukit.tasks.generator",
         "SequenceTagger": "grukit.tasks.tagger",
         "evaluation_table": "grukit.tasks.evaluation",

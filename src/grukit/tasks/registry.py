@@ -21,6 +21,7 @@ TASKS: dict[str, tuple[str, str]] = {
     "sequence_classifier": ("grukit.tasks.classifier", "SequenceClassifier"),
     "sequence_tagger": ("grukit.tasks.tagger", "SequenceTagger"),
     "sequence_generator": ("grukit.tasks.generator", "SequenceGenerator"),
+    "seq2seq": ("grukit.tasks.translator", "Seq2Seq"),
 }
 
 

@@ -1,7 +1,7 @@
 """The text layer shared by grukit's text workflows (classification, tagging, generation,
 translation): tokenisation, vocabularies, padded batches, pre-trained vectors and dataset readers.
 
-NumPy and pandas only (no PyTorch, no new dependency). A typical classification pipeline::
+NumPy and pandas, SentencePiece for subwords, no PyTorch. A typical classification pipeline::
 
     train = read_imdb("aclImdb_v1.tar.gz", split="train")        # text, label, file
     tokenizer = Tokenizer(level="word", lower=True, strip_html=True)
@@ -16,8 +16,10 @@ Tagging data: ``read_conll`` / ``write_conll`` read and write CoNLL column files
 ``allowed_transitions`` gives a scheme's constraints on which label may follow which, for
 ``grukit.nn.LinearChainCRF``.
 
-Subword tokenisers (Hugging Face ``tokenizers``, SentencePiece) are not offered yet: they would
-be a new dependency; a later option can wrap them behind the same ``Tokenizer`` face.
+Translation data: ``read_parallel`` reads sentence pairs (two parallel text files, a two-column
+TSV/CSV table, or lists) as ``ParallelText``; ``SubwordTokenizer`` wraps SentencePiece (BPE or
+unigram, trained in memory, saved as JSON) with the special ids of a ``Vocabulary`` built with
+``specials=("<bos>", "<eos>")``; ``synthetic_dates`` draws date-normalisation pairs for a demo.
 
 Bad input data raises :class:`grukit.data.GrukitDataError` (a ``ValueError``) with a one-line
 message naming the argument, row, file or line.
@@ -31,7 +33,9 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "BOS": "grukit.text.vocabulary",
         "EOS": "grukit.text.vocabulary",
         "PAD": "grukit.text.vocabulary",
+        "ParallelText": "grukit.text.parallel",
         "SCHEMES": "grukit.text.conll_schemes",
+        "SubwordTokenizer": "grukit.text.subwords",
         "TAG_PATTERN": "grukit.text.tokens",
         "TaggedSentences": "grukit.text.conll",
         "Tokenizer": "grukit.text.tokens",
@@ -48,6 +52,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "load_vectors": "grukit.text.vectors",
         "read_conll": "grukit.text.conll",
         "read_imdb": "grukit.text.imdb",
+        "read_parallel": "grukit.text.parallel",
+        "synthetic_dates": "grukit.text.synthetic_dates",
         "synthetic_entities": "grukit.text.synthetic",
         "tokenize_chars": "grukit.text.tokens",
         "tokenize_words": "grukit.text.tokens",

@@ -68,6 +68,11 @@ class TrainConfig:
     # chronological sample, so this mixes whole windows, never the time steps inside one;
     # validation windows are never shuffled.
     shuffle: bool = True
+    # With shuffle: batches of samples of similar length, the length of a sample being the
+    # number of non-zero entries of its (integer) input, e.g. token ids padded with 0. Each
+    # pool of 64 shuffled batches is sorted by length and cut into batches, which are then
+    # put in random order; a network that trims padding to its batch then runs fewer steps.
+    bucket: bool = False
     # --- optimizer
     learning_rate: float = 1e-3  # initial step size
     optimizer: str = "adam"  # "adam" | "adamw" (decoupled weight decay) | "sgd"
@@ -107,7 +112,7 @@ class TrainConfig:
         # 0: decay at the first epoch without improvement (the word-language-model recipe)
         patience = checks.non_negative_int("schedule_patience", self.schedule_patience)
         set_("schedule_patience", patience)
-        for name in ("shuffle", "progress"):
+        for name in ("shuffle", "bucket", "progress"):
             set_(name, checks.flag(name, getattr(self, name)))
 
         if not checks.is_number(self.learning_rate) or self.learning_rate <= 0:

@@ -51,6 +51,7 @@ class Batches:
         self.name = name
         self.dtype = dtype
         self.dataset: Dataset | None = None
+        self._sample_lengths: torch.Tensor | None = None
         if isinstance(data, Dataset):
             if not hasattr(data, "__len__"):
                 raise TypeError(f"`{name}` must be a map-style Dataset with __len__")
@@ -92,20 +93,48 @@ class Batches:
             targets = targets.to(self.dtype)
         return inputs, targets
 
+    def _lengths(self) -> torch.Tensor:
+        """(N,) the number of non-zero input entries of each sample (tensor data only)."""
+        if self.dataset is not None or self.inputs.is_floating_point():
+            raise ValueError(
+                f"`bucket` needs integer inputs (token ids padded with 0) in `{self.name}`"
+            )
+        if self._sample_lengths is None:
+            self._sample_lengths = (self.inputs != 0).reshape(self.length, -1).sum(dim=1)
+        return self._sample_lengths
+
+    def _buckets(
+        self, order: torch.Tensor, batch_size: int, generator: torch.Generator
+    ) -> list[torch.Tensor]:
+        """Batches of similar lengths: pools of 64 batches of `order`, each sorted by length
+        and cut, the batches then shuffled (with `generator`)."""
+        lengths = self._lengths()
+        batches: list[torch.Tensor] = []
+        for pool in order.split(batch_size * 64):
+            ranked = pool[torch.argsort(lengths[pool], stable=True)]
+            batches.extend(ranked.split(batch_size))
+        shuffled = torch.randperm(len(batches), generator=generator).tolist()
+        return [batches[i] for i in shuffled]
+
     def iterate(
         self,
         batch_size: int,
         *,
         generator: torch.Generator | None = None,
         device: torch.device | None = None,
+        bucket: bool = False,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yield ``(inputs, targets)`` batches; shuffled when a generator is given."""
+        """Yield ``(inputs, targets)`` batches; shuffled when a generator is given, and then
+        of similar lengths with `bucket` (:attr:`TrainConfig.bucket`)."""
         if generator is not None:
             order = torch.randperm(self.length, generator=generator)
         else:
             order = torch.arange(self.length)
-        for start in range(0, self.length, batch_size):
-            inputs, targets = self._take(order[start : start + batch_size])
+        batches = list(order.split(batch_size))
+        if generator is not None and bucket:
+            batches = self._buckets(order, batch_size, generator)
+        for indices in batches:
+            inputs, targets = self._take(indices)
             if device is not None:
                 inputs = inputs.to(device, non_blocking=True)
                 targets = targets.to(device, non_blocking=True)

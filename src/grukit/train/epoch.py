@@ -53,7 +53,9 @@ def fit_epoch(run: TrainingRun, reporter: ProgressReporter) -> tuple[float, bool
     model.train()
     total, count = 0.0, 0
     generator = run.shuffle_generator if config.shuffle else None
-    batches = run.train_batches.iterate(config.batch_size, generator=generator, device=state.device)
+    batches = run.train_batches.iterate(
+        config.batch_size, generator=generator, device=state.device, bucket=config.bucket
+    )
     for index, (inputs, targets) in enumerate(batches):
         loss = batch_loss(model, run.loss_fn, run.check_shapes, inputs, targets)
         value = loss.item()
