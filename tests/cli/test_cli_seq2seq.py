@@ -160,3 +160,19 @@ def test_bad_inputs_get_one_line(s2s_run, corpus, tmp_path, capsys) -> None:
     assert "--input" in _one_line_error(code, stderr)
     code, _, stderr = run(capsys, "evaluate", s2s_run, train[0], short)
     assert "lines" in _one_line_error(code, stderr)
+
+
+def test_pair_options_take_two_files_after_validation_and_test() -> None:
+    from grukit.cli.translate_entry import pair_options
+
+    argv = ["train", "seq2seq", "a.de", "a.en", "--validation", "v.de", "v.en", "--test",
+            "t.de", "t.en", "--out", "r"]  # fmt: skip
+    assert pair_options(argv) == ["train", "seq2seq", "a.de", "a.en", "--validation", "v.de",
+                                  "--validation-target", "v.en", "--test", "t.de",
+                                  "--test-target", "t.en", "--out", "r"]  # fmt: skip
+    table = ["train", "seq2seq", "--validation", "v.tsv", "a.tsv", "--out", "r"]
+    assert pair_options(table) == table  # a table holds both sides: a.tsv is DATA
+    alone = ["train", "seq2seq", "a.tsv", "--validation", "v.de", "--epochs", "2"]
+    assert pair_options(alone) == alone  # an option follows: no second file
+    other = ["evaluate", "run", "--validation", "x", "y"]
+    assert pair_options(other) == other

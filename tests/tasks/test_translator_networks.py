@@ -214,3 +214,11 @@ def test_mixed_precision_trains_in_bfloat16_and_evaluates_in_float32() -> None:
     translation_loss(logits, following).backward()
     grads = [p.grad for p in network.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads)
+
+
+def test_decoding_runs_on_the_fused_streaming_step() -> None:
+    network = _network(True)
+    pairs, _ = _batch()
+    with torch.no_grad():
+        decode_batch(network, pairs[:, 0, :4], beam=2, max_length=3)
+    assert network.decoder.last_engine == "fused"

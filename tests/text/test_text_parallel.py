@@ -203,3 +203,12 @@ def test_a_damaged_gzip_file_is_named(tmp_path):
     en = _write(tmp_path / "a.en", "x\ny\n")
     with pytest.raises(GrukitDataError, match=r"the source file '.*a.de.gz' cannot be read"):
         read_parallel(path, en)
+
+
+def test_read_lines_strips_each_line_and_reads_gzip(tmp_path):
+    from grukit.text.parallel import read_lines
+
+    path = _write(tmp_path / "in.txt.gz", "\ufeff Hallo \r\nWelt\n", compress=True)
+    assert read_lines(path) == ["Hallo", "Welt"]
+    with pytest.raises(GrukitDataError, match="has more than 1 lines"):
+        read_lines(path, max_lines=1)

@@ -37,7 +37,7 @@ def seq2seq_part(out: Path, seed: int, settings: dict[str, Any], echo: Echo) -> 
     from grukit.cli.translate import run_train_seq2seq
     from grukit.report import write_report
     from grukit.tasks.registry import load
-    from grukit.text.synthetic_dates import synthetic_dates
+    from grukit.text.dates import synthetic_dates
 
     sources, targets = synthetic_dates(settings["dates"] + 500, seed=seed)
     train = _write_pairs(out / "dates_train.tsv", sources[:-500], targets[:-500])

@@ -78,7 +78,8 @@ def translation_scores(
     >>> scores["exact_match"], scores["bleu_signature"].startswith("nrefs:1|case:mixed")
     (0.5, True)
     """
-    from sacrebleu.metrics import BLEU, CHRF
+    from sacrebleu.metrics.bleu import BLEU
+    from sacrebleu.metrics.chrf import CHRF
 
     hypotheses = _texts("hypotheses", hypotheses)
     references = _texts("references", references)
@@ -124,7 +125,7 @@ def sentence_bleu(hypothesis: str, reference: str, *, lowercase: bool = False) -
     >>> round(sentence_bleu("the cat", "the cat"), 6)
     100.0
     """
-    from sacrebleu.metrics import BLEU
+    from sacrebleu.metrics.bleu import BLEU
 
     for name, value in (("hypothesis", hypothesis), ("reference", reference)):
         if not isinstance(value, str):

@@ -53,7 +53,7 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "read_conll": "grukit.text.conll",
         "read_imdb": "grukit.text.imdb",
         "read_parallel": "grukit.text.parallel",
-        "synthetic_dates": "grukit.text.synthetic_dates",
+        "synthetic_dates": "grukit.text.dates",
         "synthetic_entities": "grukit.text.synthetic",
         "tokenize_chars": "grukit.text.tokens",
         "tokenize_words": "grukit.text.tokens",

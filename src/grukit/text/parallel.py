@@ -119,7 +119,7 @@ def _lines(path: Path, role: str, limit: int | None) -> Iterator[str]:
         raise GrukitDataError(f"the {role} file '{path}' cannot be read{after}: {error}") from None
 
 
-def read_lines(path: str | os.PathLike, *, max_lines: int | None = None) -> list[str]:
+def read_lines(path: str | os.PathLike[str], *, max_lines: int | None = None) -> list[str]:
     """The lines of a UTF-8 text file (plain or .gz by the suffix), without their line ends
     and surrounding white space; e.g. the sentences ``grukit translate --input`` reads."""
     lines = _lines(Path(path), "input", max_lines)

@@ -228,7 +228,7 @@ class SubwordTokenizer:
             raise GrukitDataError(
                 f"`{where}` must be an integer in [0, {len(self)}), got {value!r}"
             )
-        return int(value)  # type: ignore[call-overload]
+        return int(value)  # type: ignore[call-overload,no-any-return]
 
     def piece(self, index: int) -> str:
         """The piece of id ``index`` (``"<pad>"``, ``"<unk>"``, ... for the specials)."""

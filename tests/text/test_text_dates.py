@@ -8,7 +8,7 @@ import pytest
 
 from grukit.data import GrukitDataError
 from grukit.text import synthetic_dates
-from grukit.text.synthetic_dates import DATE_STYLES, format_date
+from grukit.text.dates import DATE_STYLES, format_date
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December"]  # fmt: skip
