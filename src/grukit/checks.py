@@ -156,6 +156,19 @@ def flag(name: str, value: object, *, error: type[Exception] = ValueError) -> bo
     return bool(value)
 
 
+def strings(name: str, values: object, *, error: type[Exception] = ValueError) -> list[str]:
+    """``values`` (a list or tuple of str, not one str) as a list, or one error naming the first
+    item that is not a str."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+        raise error(f"`{name}` must be a list of str, got {type(values).__name__}")
+    for index, value in enumerate(values):
+        if not isinstance(value, str):
+            raise error(
+                f"`{name}[{index}]` must be a str, got {type(value).__name__} {value!r:.60}"
+            )
+    return list(values)
+
+
 def choice(
     name: str, value: T, options: Iterable[Any], *, error: type[Exception] = ValueError
 ) -> T:

@@ -26,18 +26,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from grukit import checks
+
 __all__ = ["sentence_bleu", "translation_scores"]
 
 
 def _texts(name: str, values: object) -> list[str]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise ValueError(f"`{name}` must be a list of str, got {type(values).__name__}")
-    for index, value in enumerate(values):
-        if not isinstance(value, str):
-            raise ValueError(
-                f"`{name}[{index}]` must be a str, got {type(value).__name__} {value!r:.60}"
-            )
-    return list(values)
+    return checks.strings(name, values)
 
 
 def _flag(name: str, value: object) -> bool:

@@ -208,14 +208,7 @@ def _read_table(path: Path, kind: str, limit: int | None) -> ParallelText:
 
 
 def _strings(values: Any, name: str) -> list[str]:
-    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
-        raise GrukitDataError(f"`{name}` must be a list of str, got {type(values).__name__}")
-    for index, value in enumerate(values):
-        if not isinstance(value, str):
-            raise GrukitDataError(
-                f"`{name}[{index}]` must be a str, got {type(value).__name__} {value!r:.60}"
-            )
-    return list(values)
+    return checks.strings(name, values, error=GrukitDataError)
 
 
 def _from_lists(data: Any, target: Any) -> ParallelText:
