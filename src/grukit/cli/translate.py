@@ -124,8 +124,17 @@ def _progress(total: int) -> Callable[[int, int], None] | None:
     if total < 200:
         return None
 
+    import sys
+
+    terminal = sys.stderr.isatty()
+    shown = [0]  # the last quarter reported (not on a terminal)
+
     def show(done: int, all_: int) -> None:
-        typer.echo(f"\rtranslated {done:,}/{all_:,}", err=True, nl=done >= all_)
+        if terminal:  # one line, rewritten
+            typer.echo(f"\rtranslated {done:,}/{all_:,}", err=True, nl=done >= all_)
+        elif 4 * done // all_ > shown[0]:  # a log: a line at each quarter
+            shown[0] = 4 * done // all_
+            typer.echo(f"translated {done:,}/{all_:,}", err=True)
 
     return show
 
