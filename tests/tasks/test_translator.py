@@ -108,6 +108,10 @@ def test_refusals(fitted) -> None:
         Seq2Seq(tokens="bpe")
     with pytest.raises(ValueError, match="teacher_forcing"):
         Seq2Seq(teacher_forcing=1.5)
+    from grukit.tasks.config import GRUConfig
+
+    with pytest.raises(ValueError, match="one step at a time"):
+        Seq2Seq(gru_config=GRUConfig(recurrent_dropout=0.1))
     with pytest.raises(ValueError, match="not fitted|fit"):
         Seq2Seq().translate("eins")
 

@@ -134,6 +134,12 @@ class Seq2Seq(Task):
             if p[name] is not None:
                 p[name] = checks.number(name, p[name], low=0.0, high=1.0)
         p["length_penalty"] = checks.number("length_penalty", p["length_penalty"], low=0.0)
+        cell = p.get("gru_config")
+        if getattr(cell, "recurrent_dropout", 0.0) > 0:  # a mask per whole sequence
+            raise ValueError(
+                "gru_config.recurrent_dropout is not available for Seq2Seq: its decoder runs "
+                "one step at a time (use dropout)"
+            )
         return p
 
     # -- reading and preparation -----------------------------------------------------------
