@@ -41,7 +41,11 @@ def _penalty(lengths: Tensor, alpha: float) -> Tensor:
 def decode_batch(network: torch.nn.Module, source: Tensor, *, beam: int = 1,
                  length_penalty: float = 1.0, max_length: int = 100,
                  attention: bool = False) -> list[Decoded]:  # fmt: skip
-    """Translations of source ids (B, S) (padding 0), in eval mode without gradients."""
+    """Translations of source ids (B, S) (padding 0), in eval mode without gradients.
+
+    Each step records its chosen tokens and their parent rows (and, with `attention`, the
+    weights the parents attended with); the best hypotheses are read back through the
+    parents at the end, so no step copies the history."""
     with torch.no_grad():
         memory, state = network.encode(source)  # type: ignore[operator]
         batch = source.shape[0]
@@ -53,8 +57,8 @@ def decode_batch(network: torch.nn.Module, source: Tensor, *, beam: int = 1,
         token = torch.full((batch * beam,), BOS_ID, dtype=torch.long)
         finished = torch.zeros(batch * beam, dtype=torch.bool)
         lengths = torch.zeros(batch * beam, dtype=torch.long)
-        history = torch.zeros(batch * beam, 0, dtype=torch.long)
-        weights_history: list[Tensor] = []
+        offsets = torch.arange(batch)[:, None] * beam
+        steps: list[tuple[Tensor, Tensor, Tensor | None]] = []  # (tokens, parents, weights)
         for _ in range(max_length):
             logits, state, weights = network.step(token, state, memory)  # type: ignore[operator]
             log_probs = torch.log_softmax(logits.float(), dim=-1)
@@ -64,33 +68,36 @@ def decode_batch(network: torch.nn.Module, source: Tensor, *, beam: int = 1,
             candidates = (scores[:, None] + log_probs).reshape(batch, -1)
             scores, chosen = candidates.topk(beam, dim=-1)
             vocabulary = log_probs.shape[-1]
-            parent = (chosen // vocabulary + torch.arange(batch)[:, None] * beam).reshape(-1)
+            parent = (chosen // vocabulary + offsets).reshape(-1)
             token = (chosen % vocabulary).reshape(-1)
             scores = scores.reshape(-1)
             state = state.index_select(1, parent)
-            history = torch.cat([history.index_select(0, parent), token[:, None]], dim=1)
-            if attention and weights is not None:
-                weights_history = [w.index_select(0, parent) for w in weights_history]
-                weights_history.append(weights.index_select(0, parent))
+            steps.append((token, parent, weights if attention else None))
             was_finished = finished.index_select(0, parent)
             lengths = lengths.index_select(0, parent) + (~was_finished).long()
             finished = was_finished | (token == EOS_ID)
             if bool(finished.all()):
                 break
         ranked = (scores / _penalty(lengths, length_penalty)).reshape(batch, beam)
-        best = ranked.argmax(dim=-1) + torch.arange(batch) * beam
-        return [_result(history[row], float(scores[row]), weights_history, row, source)
+        best = ranked.argmax(dim=-1) + offsets[:, 0]
+        sources = (source != 0).sum(dim=1).tolist()
+        return [_result(steps, row, float(scores[row]), sources[row // beam])
                 for row in best.tolist()]  # fmt: skip
 
 
-def _result(ids: Tensor, log_prob: float, weights_history: list[Tensor], row: int,
-            source: Tensor) -> Decoded:  # fmt: skip
-    tokens = ids.tolist()
+def _result(steps: list[tuple[Tensor, Tensor, Tensor | None]], row: int, log_prob: float,
+            source_length: int) -> Decoded:  # fmt: skip
+    """The hypothesis ending in `row`, read back through the steps' parents."""
+    tokens, matrices = [], []
+    for chosen, parent, weights in reversed(steps):
+        tokens.append(int(chosen[row]))
+        row = int(parent[row])
+        if weights is not None:  # what the parent attended with when it chose the token
+            matrices.append(weights[row, :source_length])
+    tokens.reverse()
     end = tokens.index(EOS_ID) if EOS_ID in tokens else len(tokens)
     matrix = None
-    if weights_history:
-        sentence = row // (len(weights_history[0]) // source.shape[0])
-        length = int((source[sentence] != 0).sum())
-        steps = min(end + 1, len(weights_history))  # the <eos> step's attention is kept
-        matrix = torch.stack([w[row, :length] for w in weights_history[:steps]]).numpy()
+    if matrices:
+        matrices.reverse()
+        matrix = torch.stack(matrices[: end + 1]).numpy()  # the <eos> step's attention kept
     return Decoded([t for t in tokens[:end] if t != 0], log_prob, matrix)
